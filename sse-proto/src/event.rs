@@ -1,0 +1,273 @@
+//! [`Event`], [`Frame`] and the checked field types [`EventType`] and [`EventId`].
+
+use core::fmt;
+
+use memchr::{memchr, memchr2};
+
+use crate::Text;
+
+/// Why a value cannot be an event type or an event id.
+///
+/// The wire format has no escaping: a line break inside an `event` or `id`
+/// value would end the line and start a new field, and the spec ignores an
+/// `id` that contains NUL. Such values are refused when the field is built, so
+/// nothing can be injected into a stream by accident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// The value contains a carriage return or a line feed.
+    LineBreak,
+    /// The id contains a NUL character (U+0000), which the spec ignores.
+    Nul,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::LineBreak => "field value contains a line break (CR or LF)",
+            Self::Nul => "event id contains a NUL character",
+        })
+    }
+}
+
+impl core::error::Error for FieldError {}
+
+/// The type of an event: the value of its `event` field.
+///
+/// Never contains a line break. An empty type is the same as no type at all,
+/// and consumers see both as `message` (the spec's default), so
+/// [`EventType::new("")`](Self::new) is [`EventType::MESSAGE`].
+///
+/// ```
+/// use sse_proto::{EventType, FieldError};
+///
+/// assert_eq!(EventType::new("update")?.as_text(), "update");
+/// assert_eq!(EventType::new("")?, EventType::MESSAGE);
+/// assert_eq!(EventType::new("a\nid: 7"), Err(FieldError::LineBreak));
+/// # Ok::<(), FieldError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventType<'a>(Text<'a>);
+
+impl<'a> EventType<'a> {
+    /// `message`, the type of an event that names none.
+    pub const MESSAGE: EventType<'static> = EventType(Text::new("message"));
+
+    /// An event type, refused if it contains CR or LF.
+    pub fn new(name: &'a str) -> Result<Self, FieldError> {
+        Self::from_bytes(name.as_bytes())
+    }
+
+    /// An event type from raw bytes, refused if they contain CR or LF.
+    pub fn from_bytes(name: &'a [u8]) -> Result<Self, FieldError> {
+        if memchr2(b'\r', b'\n', name).is_some() {
+            return Err(FieldError::LineBreak);
+        }
+        Ok(Self::from_line(name))
+    }
+
+    /// A type read from one line of a stream, so already free of line breaks.
+    pub(crate) const fn from_line(name: &'a [u8]) -> Self {
+        if name.is_empty() {
+            EventType::MESSAGE
+        } else {
+            Self(Text::from_bytes(name))
+        }
+    }
+
+    /// The type as text.
+    pub const fn as_text(&self) -> Text<'a> {
+        self.0
+    }
+
+    /// Whether this is the default type, `message`.
+    pub fn is_message(&self) -> bool {
+        self.0 == Self::MESSAGE.0
+    }
+}
+
+impl fmt::Debug for EventType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for EventType<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// An event id: the value of an `id` field, which a client sends back as
+/// `Last-Event-ID` when it reconnects.
+///
+/// Never contains a line break or NUL. The empty id is valid: sending it
+/// resets the client's last event id.
+///
+/// ```
+/// use sse_proto::{EventId, FieldError};
+///
+/// assert_eq!(EventId::new("42")?.as_text(), "42");
+/// assert_eq!(EventId::new("4\r2"), Err(FieldError::LineBreak));
+/// assert_eq!(EventId::new("4\02"), Err(FieldError::Nul));
+/// # Ok::<(), FieldError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EventId<'a>(Text<'a>);
+
+impl<'a> EventId<'a> {
+    /// An event id, refused if it contains CR, LF or NUL.
+    pub fn new(id: &'a str) -> Result<Self, FieldError> {
+        Self::from_bytes(id.as_bytes())
+    }
+
+    /// An event id from raw bytes, refused if they contain CR, LF or NUL.
+    pub fn from_bytes(id: &'a [u8]) -> Result<Self, FieldError> {
+        if memchr2(b'\r', b'\n', id).is_some() {
+            return Err(FieldError::LineBreak);
+        }
+        if memchr(0, id).is_some() {
+            return Err(FieldError::Nul);
+        }
+        Ok(Self(Text::from_bytes(id)))
+    }
+
+    /// An id the decoder has already checked.
+    pub(crate) const fn from_checked(id: &'a [u8]) -> Self {
+        Self(Text::from_bytes(id))
+    }
+
+    /// The id as text.
+    pub const fn as_text(&self) -> Text<'a> {
+        self.0
+    }
+
+    /// Whether the id is empty (the value that resets a client's last event id).
+    pub const fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for EventId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for EventId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// One event, the same type whether it is being sent or was received.
+///
+/// - `data` is any text. Sending splits it on CR, LF and CRLF into `data:`
+///   lines; receiving joins those lines with LF. So every line break arrives
+///   as LF, and empty data and a trailing line break survive the trip.
+/// - `event_type` defaults to [`EventType::MESSAGE`].
+/// - `id`: when sending, `None` writes no `id` line (the client keeps its last
+///   event id). When receiving, it is the stream's last event id at dispatch
+///   (which persists from earlier events), `None` when that is empty.
+///
+/// ```
+/// use sse_proto::{Event, EventId, EventType};
+///
+/// let event = Event::new("line one\nline two")
+///     .with_type(EventType::new("note")?)
+///     .with_id(EventId::new("7")?);
+/// let mut buf = [0u8; 64];
+/// let n = event.encode(&mut buf)?;
+/// assert_eq!(&buf[..n], b"event: note\nid: 7\ndata: line one\ndata: line two\n\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Event<'a> {
+    event_type: EventType<'a>,
+    id: Option<EventId<'a>>,
+    data: Text<'a>,
+}
+
+impl<'a> Event<'a> {
+    /// A `message` event without an id.
+    pub const fn new(data: &'a str) -> Self {
+        Self::from_text(Text::new(data))
+    }
+
+    /// A `message` event without an id, from data that may not be UTF-8.
+    pub const fn from_text(data: Text<'a>) -> Self {
+        Self {
+            event_type: EventType::MESSAGE,
+            id: None,
+            data,
+        }
+    }
+
+    /// The same event with another type.
+    pub const fn with_type(mut self, event_type: EventType<'a>) -> Self {
+        self.event_type = event_type;
+        self
+    }
+
+    /// The same event with an id.
+    pub const fn with_id(mut self, id: EventId<'a>) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// The same event with the id set or cleared.
+    pub const fn with_id_opt(mut self, id: Option<EventId<'a>>) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// The data.
+    pub const fn data(&self) -> Text<'a> {
+        self.data
+    }
+
+    /// The type; `message` unless the event names another.
+    pub const fn event_type(&self) -> EventType<'a> {
+        self.event_type
+    }
+
+    /// The id (see the type's documentation for what `None` means).
+    pub const fn id(&self) -> Option<EventId<'a>> {
+        self.id
+    }
+
+    /// The number of bytes [`encode`](Self::encode) writes.
+    pub fn encoded_len(&self) -> usize {
+        Frame::Event(*self).encoded_len()
+    }
+
+    /// Encodes the event into `buf` and returns the number of bytes written.
+    ///
+    /// A buffer shorter than [`encoded_len`](Self::encoded_len) is left
+    /// untouched and the error says how many bytes are needed.
+    pub fn encode(&self, buf: &mut [u8]) -> Result<usize, crate::EncodeError> {
+        Frame::Event(*self).encode(buf)
+    }
+}
+
+/// One unit of an event stream: what a [`Decoder`](crate::Decoder) yields and
+/// what an [`Encoder`](crate::Encoder) writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Frame<'a> {
+    /// An event, dispatched by a blank line.
+    Event(Event<'a>),
+    /// A comment line (`: text`); keep-alives are comments. When decoding,
+    /// one space after the colon is removed, as for field values. When
+    /// encoding, each line of the text becomes its own comment line.
+    Comment(Text<'a>),
+    /// A reconnection time in milliseconds (`retry: 3000`). The decoder
+    /// yields it as soon as the line ends: it takes effect whether or not an
+    /// event follows.
+    Retry(u64),
+}
+
+impl<'a> From<Event<'a>> for Frame<'a> {
+    fn from(event: Event<'a>) -> Self {
+        Self::Event(event)
+    }
+}

@@ -1,0 +1,79 @@
+//! The Server-Sent Events protocol, and nothing else: a decoder and an encoder
+//! for `text/event-stream` that do no I/O, read no clock and never allocate.
+//!
+//! ```text
+//!   bytes, in chunks of any size          frames
+//!  ───────────────────────────▶ Decoder ───────────▶ Event { type, id, data }
+//!   "data: he" "llo\n\n" ...     (your     Comment / Retry
+//!                                buffer)
+//!
+//!   Event / Comment / Retry ──▶ encode ──▶ bytes, into your buffer
+//! ```
+//!
+//! - [`Decoder`] implements the WHATWG HTML rules for parsing an event stream
+//!   exactly, in bounded memory that the caller provides, in linear time
+//!   whatever the chunking. It never panics and never allocates.
+//! - [`Frame::encode`] writes a frame into a caller buffer after saying how
+//!   long it is; [`Encoder`] streams a large frame through a small buffer.
+//! - [`Event`] is one type for both directions. Its [`EventType`] and
+//!   [`EventId`] are checked when they are built, so no value can inject a
+//!   field into a stream.
+//!
+//! Runtimes, sockets and HTTP live in the adapter crates (`sse-tokio`,
+//! `sse-smol`), which drive this crate.
+//!
+//! ```
+//! use sse_proto::{Decoder, Event, EventId, Frame};
+//!
+//! // Encode an event into a stack buffer...
+//! let event = Event::new("hello\nworld").with_id(EventId::new("1")?);
+//! let mut wire = [0u8; 64];
+//! let len = event.encode(&mut wire)?;
+//!
+//! // ...and decode it again, one byte at a time.
+//! let mut decoder = Decoder::new([0u8; 512]);
+//! let mut received = None;
+//! for byte in wire[..len].chunks(1) {
+//!     let mut input = byte;
+//!     while let Some(frame) = decoder.decode(&mut input) {
+//!         if let Frame::Event(event) = frame? {
+//!             received = Some((event.data().to_string(), event.id().map(|id| id.to_string())));
+//!         }
+//!     }
+//! }
+//! assert_eq!(received, Some(("hello\nworld".to_string(), Some("1".to_string()))));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `alloc`: heap conveniences ([`Text::to_string_lossy`],
+//!   `Decoder::with_capacity`).
+//! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions.
+//!
+//! With no features the crate uses neither `std` nor `alloc`, so the compiler
+//! itself proves that it cannot allocate.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod decoder;
+mod encoder;
+mod event;
+mod text;
+
+pub use decoder::{DecodeError, Decoder, Limits};
+pub use encoder::{EncodeError, Encoder};
+pub use event::{Event, EventId, EventType, FieldError, Frame};
+pub use text::Text;
+
+/// The workspace README's Rust examples, compiled and run as doctests so the
+/// README cannot drift from the code.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
