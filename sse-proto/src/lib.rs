@@ -47,8 +47,8 @@
 //!
 //! # Features
 //!
-//! - `alloc`: heap conveniences ([`Text::to_string_lossy`],
-//!   `Decoder::with_capacity`).
+//! - `alloc`: heap conveniences (`EventBuf`, an owned event;
+//!   [`Text::to_string_lossy`]; `Decoder::with_capacity`).
 //! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions.
 //!
 //! With no features the crate uses neither `std` nor `alloc`, so the compiler
@@ -65,11 +65,15 @@ extern crate std;
 mod decoder;
 mod encoder;
 mod event;
+#[cfg(feature = "alloc")]
+mod event_buf;
 mod text;
 
 pub use decoder::{DecodeError, Decoder, Limits};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
+#[cfg(feature = "alloc")]
+pub use event_buf::EventBuf;
 pub use text::Text;
 
 /// The workspace README's Rust examples, compiled and run as doctests so the

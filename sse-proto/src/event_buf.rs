@@ -1,0 +1,139 @@
+//! [`EventBuf`]: an owned [`Event`].
+
+use alloc::string::String;
+
+use crate::{Event, EventId, EventType, FieldError, Text};
+
+/// An owned [`Event`], as `String` is to `&str`: what the adapters' owned
+/// streams yield, and what code that builds events at run time returns.
+///
+/// Its fields are strings, read the way a browser reads them (invalid UTF-8
+/// becomes U+FFFD when converting from an [`Event`]). The type and id are
+/// checked when set, exactly as for [`EventType`] and [`EventId`], so
+/// [`as_event`](Self::as_event) cannot fail.
+///
+/// ```
+/// use sse_proto::EventBuf;
+///
+/// let event = EventBuf::new(format!("{} joined", "ada")).with_type("join")?.with_id("17")?;
+/// assert_eq!(event.event_type(), "join");
+/// assert_eq!(event.as_event().encoded_len(), b"event: join\nid: 17\ndata: ada joined\n\n".len());
+/// assert!(EventBuf::new("x").with_id("1\n").is_err());
+/// # Ok::<(), sse_proto::FieldError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EventBuf {
+    event_type: String,
+    id: Option<String>,
+    data: String,
+}
+
+impl EventBuf {
+    /// A `message` event without an id.
+    pub fn new(data: impl Into<String>) -> Self {
+        Self {
+            event_type: String::from("message"),
+            id: None,
+            data: data.into(),
+        }
+    }
+
+    /// The same event with another type; refused if it contains CR or LF.
+    /// An empty type is `message`.
+    pub fn with_type(mut self, event_type: impl Into<String>) -> Result<Self, FieldError> {
+        let event_type = event_type.into();
+        EventType::new(&event_type)?;
+        if !event_type.is_empty() {
+            self.event_type = event_type;
+        }
+        Ok(self)
+    }
+
+    /// The same event with an id; refused if it contains CR, LF or NUL.
+    pub fn with_id(mut self, id: impl Into<String>) -> Result<Self, FieldError> {
+        let id = id.into();
+        EventId::new(&id)?;
+        self.id = Some(id);
+        Ok(self)
+    }
+
+    /// The data.
+    pub fn data(&self) -> &str {
+        &self.data
+    }
+
+    /// The type; `message` unless the event names another.
+    pub fn event_type(&self) -> &str {
+        &self.event_type
+    }
+
+    /// The id (for a received event, the stream's last event id; `None` when
+    /// empty).
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The borrowed form, for encoding.
+    pub fn as_event(&self) -> Event<'_> {
+        Event::new(&self.data)
+            .with_type(EventType::from_line(self.event_type.as_bytes()))
+            .with_id_opt(
+                self.id
+                    .as_deref()
+                    .map(|id| EventId::from_checked(id.as_bytes())),
+            )
+    }
+}
+
+impl From<Event<'_>> for EventBuf {
+    /// Copies an event, reading its text as a browser does.
+    fn from(event: Event<'_>) -> Self {
+        let lossy = |text: Text<'_>| text.to_string_lossy().into_owned();
+        Self {
+            event_type: lossy(event.event_type().as_text()),
+            id: event.id().map(|id| lossy(id.as_text())),
+            data: lossy(event.data()),
+        }
+    }
+}
+
+impl<'a> From<&'a EventBuf> for Event<'a> {
+    fn from(event: &'a EventBuf) -> Self {
+        event.as_event()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventBuf;
+    use crate::{Event, EventId, EventType, FieldError, Text};
+
+    #[test]
+    fn converts_both_ways() {
+        let borrowed = Event::new("d")
+            .with_type(EventType::new("t").unwrap())
+            .with_id(EventId::new("1").unwrap());
+        let owned = EventBuf::from(borrowed);
+        assert_eq!(owned.as_event(), borrowed);
+        assert_eq!(Event::from(&owned), borrowed);
+    }
+
+    #[test]
+    fn reads_invalid_utf8_as_a_browser_does() {
+        let owned = EventBuf::from(Event::from_text(Text::from_bytes(b"a\xFFb")));
+        assert_eq!(owned.data(), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn refuses_injection() {
+        assert_eq!(
+            EventBuf::new("x").with_type("a\rb"),
+            Err(FieldError::LineBreak)
+        );
+        assert_eq!(EventBuf::new("x").with_id("a\0"), Err(FieldError::Nul));
+        assert_eq!(
+            EventBuf::new("x").with_type("").unwrap().event_type(),
+            "message"
+        );
+    }
+}
