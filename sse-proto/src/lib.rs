@@ -62,19 +62,26 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod client;
 mod decoder;
 mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
 mod event_buf;
 mod text;
+mod time;
 
+pub use client::{
+    Action, Client, ClientConfig, CloseReason, ReadyState, ResponseHead, RetryPolicy, Verdict,
+    is_event_stream, redirect_method,
+};
 pub use decoder::{DecodeError, Decoder, Limits};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
 pub use event_buf::EventBuf;
 pub use text::Text;
+pub use time::Instant;
 
 /// The workspace README's Rust examples, compiled and run as doctests so the
 /// README cannot drift from the code.

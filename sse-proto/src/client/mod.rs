@@ -1,0 +1,637 @@
+//! [`Client`]: the `EventSource` connection model, without I/O.
+
+mod retry_after;
+
+use core::fmt;
+use core::time::Duration;
+
+use crate::time::millis;
+use crate::{DecodeError, Decoder, EventId, Frame, Instant};
+
+/// When a failed response is worth another attempt.
+///
+/// The spec fails the connection for good on any response other than a
+/// `200 OK` event stream; that is [`RetryPolicy::Never`], the default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RetryPolicy {
+    /// As in browsers: any other status or content type closes the client.
+    #[default]
+    Never,
+    /// Retry `5xx` and `429` responses, honouring `Retry-After`. Other
+    /// failures close the client.
+    Transient,
+    /// Retry every failed response (any status, any content type),
+    /// honouring `Retry-After`. `204 No Content` still closes the client.
+    Always,
+}
+
+/// How a [`Client`] reconnects.
+///
+/// ```
+/// use core::time::Duration;
+/// use sse_proto::{ClientConfig, RetryPolicy};
+///
+/// let config = ClientConfig::new()
+///     .reconnection_time(Duration::from_secs(1))
+///     .idle_timeout(Some(Duration::from_secs(45)))
+///     .max_attempts(Some(5))
+///     .retry_policy(RetryPolicy::Transient);
+/// assert_eq!(config.reconnection_time_value(), Duration::from_secs(1));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientConfig {
+    reconnection_time: Duration,
+    max_backoff: Duration,
+    jitter_permille: u16,
+    healthy_after: Duration,
+    idle_timeout: Option<Duration>,
+    max_attempts: Option<u32>,
+    max_redirects: u8,
+    retry_policy: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// The defaults: reconnect after 3 s (until the server says otherwise),
+    /// back off up to 30 s with 20% jitter, call a connection healthy after
+    /// 10 s or its first event, no idle timeout, unlimited attempts, up to 20
+    /// redirects (as `fetch`), and [`RetryPolicy::Never`].
+    pub const fn new() -> Self {
+        Self {
+            reconnection_time: Duration::from_secs(3),
+            max_backoff: Duration::from_secs(30),
+            jitter_permille: 200,
+            healthy_after: Duration::from_secs(10),
+            idle_timeout: None,
+            max_attempts: None,
+            max_redirects: 20,
+            retry_policy: RetryPolicy::Never,
+        }
+    }
+
+    /// The reconnection time until the server sends `retry:`.
+    pub const fn reconnection_time(mut self, time: Duration) -> Self {
+        self.reconnection_time = time;
+        self
+    }
+
+    /// The reconnection time until the server sends `retry:`.
+    pub const fn reconnection_time_value(&self) -> Duration {
+        self.reconnection_time
+    }
+
+    /// The longest delay that backing off can reach. A server's own
+    /// `retry:` or `Retry-After` above it is still honoured.
+    pub const fn max_backoff(mut self, max: Duration) -> Self {
+        self.max_backoff = max;
+        self
+    }
+
+    /// How much shorter than computed a delay may randomly be, in
+    /// thousandths (200 = up to 20% shorter), so that clients dropped
+    /// together do not all come back at the same moment. At most 1000.
+    pub const fn jitter_permille(mut self, permille: u16) -> Self {
+        self.jitter_permille = if permille > 1000 { 1000 } else { permille };
+        self
+    }
+
+    /// How long a connection must stay open (unless it delivers an event
+    /// sooner) before backing off and counting attempts start over.
+    pub const fn healthy_after(mut self, time: Duration) -> Self {
+        self.healthy_after = time;
+        self
+    }
+
+    /// Treat a connection that receives no byte for this long (keep-alive
+    /// comments count) as dead, and a request without a response for this
+    /// long as failed. `None`, the default, waits forever, as browsers do.
+    pub const fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Give up after this many attempts in a row that did not lead to a
+    /// healthy connection; the first connection counts. `None`, the
+    /// default, never gives up.
+    pub const fn max_attempts(mut self, attempts: Option<u32>) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// Follow at most this many redirects per attempt.
+    pub const fn max_redirects(mut self, redirects: u8) -> Self {
+        self.max_redirects = redirects;
+        self
+    }
+
+    /// Which failed responses are retried.
+    pub const fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the HTTP layer learned from a response, for
+/// [`Client::handle_response`]. Header values are raw; `None` when absent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResponseHead<'a> {
+    /// The status code.
+    pub status: u16,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a [u8]>,
+    /// The `Retry-After` header.
+    pub retry_after: Option<&'a [u8]>,
+    /// The `Date` header, which an HTTP-date `Retry-After` is measured against.
+    pub date: Option<&'a [u8]>,
+}
+
+/// What to do with a response, from [`Client::handle_response`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// The stream is open: read the body and feed it to
+    /// [`Client::handle_body`].
+    Open,
+    /// Follow the `Location` header with a new request (its method from
+    /// [`redirect_method`]); the attempt goes on.
+    Redirect,
+    /// The response failed but will be retried: [`Client::poll`] says when.
+    Retry,
+    /// The client is closed: `204 No Content`, or a failure the retry
+    /// policy does not retry. [`Client::poll`] says why.
+    Closed,
+}
+
+/// Why a [`Client`] stopped for good.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// [`Client::close`] was called.
+    ByCaller,
+    /// The server answered `204 No Content`: it asks the client to stop.
+    NoContent,
+    /// A status the retry policy does not retry.
+    Status(u16),
+    /// A `200` response that is not `text/event-stream`.
+    ContentType,
+    /// More redirects than the configuration allows.
+    TooManyRedirects,
+    /// [`ClientConfig::max_attempts`] attempts in a row failed.
+    MaxAttempts,
+}
+
+impl fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ByCaller => f.write_str("closed by the caller"),
+            Self::NoContent => f.write_str("the server answered 204 No Content"),
+            Self::Status(status) => write!(f, "the server answered status {status}"),
+            Self::ContentType => f.write_str("the response is not text/event-stream"),
+            Self::TooManyRedirects => f.write_str("too many redirects"),
+            Self::MaxAttempts => f.write_str("too many failed attempts"),
+        }
+    }
+}
+
+/// What the driver of a [`Client`] should do next, from [`Client::poll`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Send a request now, with [`Client::request_headers`], then report how
+    /// it went ([`Client::handle_response`] or [`Client::handle_error`]).
+    Connect,
+    /// A request or a body is in flight: keep doing I/O, and call
+    /// [`Client::handle_timeout`] at `deadline` if it passes first.
+    Io {
+        /// When the idle timeout trips, if one is configured.
+        deadline: Option<Instant>,
+    },
+    /// Wait until `until`, then poll again.
+    Wait {
+        /// The end of the reconnection delay.
+        until: Instant,
+    },
+    /// Stopped for good.
+    Closed(CloseReason),
+}
+
+/// The `readyState` of an `EventSource`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReadyState {
+    /// Connecting, or waiting to reconnect.
+    Connecting,
+    /// The stream is open.
+    Open,
+    /// Stopped for good.
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// An attempt should start now.
+    Ready,
+    Waiting {
+        until: Instant,
+    },
+    Connecting {
+        since: Instant,
+        redirects: u8,
+    },
+    Open {
+        since: Instant,
+        last_read: Instant,
+        events: bool,
+    },
+    Closed(CloseReason),
+}
+
+/// The `EventSource` connection model as a state machine: what to request,
+/// how to read the response, when to reconnect. It does no I/O and reads no
+/// clock; a driver (the adapters' `EventSource`) does the I/O and passes the
+/// time in.
+///
+/// It keeps what the spec keeps across reconnects, the last event id and
+/// the reconnection time (a server's `retry:` sets it, also from a block
+/// without data), and adds what production needs: capped exponential
+/// backoff with jitter, reset once a connection is healthy; an optional
+/// limit on attempts; an optional idle timeout; an opt-in retry of failed
+/// responses.
+///
+/// # Methods by role
+///
+/// - Output: [`poll`](Self::poll) says what to do now;
+///   [`request_headers`](Self::request_headers) what to send.
+/// - Input: [`handle_response`](Self::handle_response),
+///   [`handle_body`](Self::handle_body), [`handle_end`](Self::handle_end),
+///   [`handle_error`](Self::handle_error),
+///   [`handle_timeout`](Self::handle_timeout).
+/// - Commands: [`close`](Self::close).
+/// - Getters: [`ready_state`](Self::ready_state),
+///   [`last_event_id`](Self::last_event_id),
+///   [`reconnection_time`](Self::reconnection_time).
+///
+/// # Call order
+///
+/// Call `poll(now)` and act on its [`Action`]: on `Connect` send a request
+/// and feed its outcome back; on `Io` keep reading, feeding every body chunk
+/// to `handle_body` until it returns `None`, then `handle_end` at the end of
+/// the body or `handle_error` if the connection breaks; on `Wait` sleep;
+/// after any input, poll again.
+///
+/// ```
+/// use core::time::Duration;
+/// use sse_proto::{Action, Client, ClientConfig, Decoder, Frame, Instant, ResponseHead, Verdict};
+///
+/// let mut client = Client::new(Decoder::new([0u8; 1024]), ClientConfig::new(), 7);
+/// let t0 = Instant::from_millis(0);
+/// assert_eq!(client.poll(t0), Action::Connect);
+/// let head = ResponseHead { status: 200, content_type: Some(b"text/event-stream"), ..Default::default() };
+/// assert_eq!(client.handle_response(t0, &head), Verdict::Open);
+///
+/// let mut body: &[u8] = b"retry: 500\nid: 1\ndata: hi\n\n";
+/// while let Some(frame) = client.handle_body(t0, &mut body) {
+///     if let Frame::Event(event) = frame? {
+///         assert_eq!(event.data(), "hi");
+///     }
+/// }
+/// client.handle_end(t0);
+///
+/// // The server asked for 500 ms; the first reconnect waits that long (less
+/// // jitter), and sends the last event id.
+/// let Action::Wait { until } = client.poll(t0) else { panic!() };
+/// assert!(until.as_millis() <= 500 && until.as_millis() >= 400);
+/// assert_eq!(client.poll(until), Action::Connect);
+/// assert!(client.request_headers().any(|(name, value)| name == "Last-Event-ID" && value == b"1"));
+/// # Ok::<(), sse_proto::DecodeError>(())
+/// ```
+pub struct Client<B> {
+    decoder: Decoder<B>,
+    config: ClientConfig,
+    state: State,
+    reconnection_time: Duration,
+    /// Attempts in a row that did not lead to a healthy connection.
+    failures: u32,
+    /// A delay the server asked for with `Retry-After`, for the next wait.
+    retry_after: Option<Duration>,
+    rng: u64,
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
+    /// A client that decodes with `decoder` (seed its last event id first
+    /// to resume a stream) and reconnects as `config` says. `seed` feeds the
+    /// jitter; any value works, a different one per client spreads
+    /// reconnects best.
+    pub fn new(decoder: Decoder<B>, config: ClientConfig, seed: u64) -> Self {
+        Self {
+            decoder,
+            reconnection_time: config.reconnection_time,
+            config,
+            state: State::Ready,
+            failures: 0,
+            retry_after: None,
+            rng: seed,
+        }
+    }
+
+    /// The state as the spec's `readyState` names it.
+    pub fn ready_state(&self) -> ReadyState {
+        match self.state {
+            State::Open { .. } => ReadyState::Open,
+            State::Closed(_) => ReadyState::Closed,
+            _ => ReadyState::Connecting,
+        }
+    }
+
+    /// The last event id, sent as `Last-Event-ID` when reconnecting.
+    pub fn last_event_id(&self) -> Option<EventId<'_>> {
+        self.decoder.last_event_id()
+    }
+
+    /// The reconnection time: the configured one until the server sends
+    /// `retry:`.
+    pub fn reconnection_time(&self) -> Duration {
+        self.reconnection_time
+    }
+
+    /// The decoder, for its limits and last event id.
+    pub fn decoder(&self) -> &Decoder<B> {
+        &self.decoder
+    }
+
+    /// The headers a request must carry: `Accept: text/event-stream`,
+    /// `Cache-Control: no-cache`, and `Last-Event-ID` when the last event id
+    /// is not empty.
+    pub fn request_headers(&self) -> impl Iterator<Item = (&'static str, &[u8])> {
+        let last_event_id = self
+            .decoder
+            .last_event_id()
+            .map(|id| ("Last-Event-ID", id.as_text().as_bytes()));
+        [
+            ("Accept", &b"text/event-stream"[..]),
+            ("Cache-Control", b"no-cache"),
+        ]
+        .into_iter()
+        .chain(last_event_id)
+    }
+
+    /// What to do now.
+    pub fn poll(&mut self, now: Instant) -> Action {
+        if let State::Waiting { until } = self.state {
+            if now < until {
+                return Action::Wait { until };
+            }
+            self.state = State::Ready;
+        }
+        match self.state {
+            State::Ready => {
+                if self
+                    .config
+                    .max_attempts
+                    .is_some_and(|max| self.failures >= max)
+                {
+                    self.state = State::Closed(CloseReason::MaxAttempts);
+                    return Action::Closed(CloseReason::MaxAttempts);
+                }
+                self.state = State::Connecting {
+                    since: now,
+                    redirects: 0,
+                };
+                Action::Connect
+            }
+            State::Connecting { .. } | State::Open { .. } => Action::Io {
+                deadline: self.io_deadline(),
+            },
+            State::Waiting { until } => Action::Wait { until },
+            State::Closed(why) => Action::Closed(why),
+        }
+    }
+
+    /// Classifies the response to the request made on [`Action::Connect`]
+    /// (or to a redirect).
+    pub fn handle_response(&mut self, now: Instant, head: &ResponseHead<'_>) -> Verdict {
+        let State::Connecting { redirects, .. } = self.state else {
+            return Verdict::Closed;
+        };
+        let failure = match head.status {
+            200 if head.content_type.is_some_and(is_event_stream) => {
+                self.state = State::Open {
+                    since: now,
+                    last_read: now,
+                    events: false,
+                };
+                return Verdict::Open;
+            }
+            204 => {
+                self.state = State::Closed(CloseReason::NoContent);
+                return Verdict::Closed;
+            }
+            301 | 302 | 303 | 307 | 308 => {
+                if redirects >= self.config.max_redirects {
+                    self.state = State::Closed(CloseReason::TooManyRedirects);
+                    return Verdict::Closed;
+                }
+                self.state = State::Connecting {
+                    since: now,
+                    redirects: redirects + 1,
+                };
+                return Verdict::Redirect;
+            }
+            200 => CloseReason::ContentType,
+            status => CloseReason::Status(status),
+        };
+        let retry = match (self.config.retry_policy, failure) {
+            (RetryPolicy::Always, _) => true,
+            (RetryPolicy::Transient, CloseReason::Status(status)) => {
+                status == 429 || (500..=599).contains(&status)
+            }
+            _ => false,
+        };
+        if !retry {
+            self.state = State::Closed(failure);
+            return Verdict::Closed;
+        }
+        self.retry_after = head
+            .retry_after
+            .and_then(|value| retry_after::parse(value, head.date));
+        self.reconnect(now, false);
+        Verdict::Retry
+    }
+
+    /// Feeds response body bytes; see [`Decoder::decode`]. A `retry:` frame
+    /// sets the reconnection time (and is still yielded).
+    pub fn handle_body(
+        &mut self,
+        now: Instant,
+        input: &mut &[u8],
+    ) -> Option<Result<Frame<'_>, DecodeError>> {
+        let State::Open { events, since, .. } = self.state else {
+            return None;
+        };
+        if input.is_empty() {
+            return None;
+        }
+        let frame = self.decoder.decode(input);
+        let dispatched = matches!(frame, Some(Ok(Frame::Event(_))));
+        if let Some(Ok(Frame::Retry(ms))) = frame {
+            self.reconnection_time = Duration::from_millis(ms);
+        }
+        self.state = State::Open {
+            since,
+            last_read: now,
+            events: events || dispatched,
+        };
+        frame
+    }
+
+    /// The response body ended: reconnect after the reconnection time. The
+    /// unfinished event, if any, is discarded.
+    pub fn handle_end(&mut self, now: Instant) {
+        self.connection_lost(now);
+    }
+
+    /// The request failed or the connection broke: reconnect later.
+    pub fn handle_error(&mut self, now: Instant) {
+        self.connection_lost(now);
+    }
+
+    /// Checks the idle timeout. Returns `true` if it tripped: the request or
+    /// connection in flight must be dropped, and the client will reconnect.
+    pub fn handle_timeout(&mut self, now: Instant) -> bool {
+        if self.io_deadline().is_some_and(|deadline| now >= deadline) {
+            self.connection_lost(now);
+            return true;
+        }
+        false
+    }
+
+    /// Stops for good; [`poll`](Self::poll) returns
+    /// [`Action::Closed`] from now on.
+    pub fn close(&mut self) {
+        self.state = State::Closed(CloseReason::ByCaller);
+    }
+
+    /// When the request or connection in flight times out, if it can.
+    fn io_deadline(&self) -> Option<Instant> {
+        let idle = self.config.idle_timeout?;
+        match self.state {
+            State::Connecting { since, .. } => Some(since + idle),
+            State::Open { last_read, .. } => Some(last_read + idle),
+            _ => None,
+        }
+    }
+
+    fn connection_lost(&mut self, now: Instant) {
+        let healthy = match self.state {
+            State::Open { since, events, .. } => events || now - since >= self.config.healthy_after,
+            State::Connecting { .. } => false,
+            // Nothing was in flight.
+            State::Ready | State::Waiting { .. } | State::Closed(_) => return,
+        };
+        self.decoder.finish();
+        self.reconnect(now, healthy);
+    }
+
+    /// Schedules the next attempt.
+    fn reconnect(&mut self, now: Instant, healthy: bool) {
+        self.failures = if healthy {
+            0
+        } else {
+            self.failures.saturating_add(1)
+        };
+        if self
+            .config
+            .max_attempts
+            .is_some_and(|max| self.failures >= max)
+        {
+            self.state = State::Closed(CloseReason::MaxAttempts);
+            return;
+        }
+        let delay = match self.retry_after.take() {
+            Some(asked) => asked,
+            None => self.jitter(self.backoff()),
+        };
+        self.state = State::Waiting { until: now + delay };
+    }
+
+    /// The reconnection time, doubled for each failure after the first and
+    /// capped (a server's longer `retry:` still wins).
+    fn backoff(&self) -> Duration {
+        let base = millis(self.reconnection_time);
+        let doublings = self.failures.saturating_sub(1).min(63);
+        let grown = base.saturating_mul(1u64 << doublings);
+        let cap = millis(self.config.max_backoff).max(base);
+        Duration::from_millis(grown.min(cap))
+    }
+
+    /// Shortens `delay` by a random part of up to the configured jitter.
+    fn jitter(&mut self, delay: Duration) -> Duration {
+        // SplitMix64: small, fast, and good enough to spread reconnects.
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let permille = z % (u64::from(self.config.jitter_permille) + 1);
+        let ms = millis(delay);
+        let cut = u128::from(ms) * u128::from(permille) / 1000;
+        // `cut <= ms`, so it fits in a u64 and the subtraction cannot wrap.
+        Duration::from_millis(ms - u64::try_from(cut).unwrap_or(ms))
+    }
+}
+
+impl<B: AsRef<[u8]>> fmt::Debug for Client<B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("state", &self.state)
+            .field("reconnection_time", &self.reconnection_time)
+            .field("failures", &self.failures)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a `Content-Type` value has the essence `text/event-stream`
+/// (ASCII case-insensitive; parameters and surrounding whitespace ignored).
+pub fn is_event_stream(content_type: &[u8]) -> bool {
+    let essence = content_type
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default();
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let start = essence
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(essence.len());
+    let end = essence
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    essence
+        .get(start..end)
+        .is_some_and(|e| e.eq_ignore_ascii_case(b"text/event-stream"))
+}
+
+/// The method of the request that follows a redirect, as `fetch` does it:
+/// `303 See Other` turns anything but `GET` and `HEAD` into `GET`, and `301`
+/// and `302` turn `POST` into `GET`; otherwise the method (and body) stay.
+///
+/// ```
+/// use sse_proto::redirect_method;
+///
+/// assert_eq!(redirect_method(303, "POST"), "GET");
+/// assert_eq!(redirect_method(302, "POST"), "GET");
+/// assert_eq!(redirect_method(307, "POST"), "POST");
+/// assert_eq!(redirect_method(301, "GET"), "GET");
+/// ```
+pub fn redirect_method(status: u16, method: &str) -> &str {
+    let to_get = match status {
+        303 => !method.eq_ignore_ascii_case("GET") && !method.eq_ignore_ascii_case("HEAD"),
+        301 | 302 => method.eq_ignore_ascii_case("POST"),
+        _ => false,
+    };
+    if to_get { "GET" } else { method }
+}
