@@ -49,7 +49,9 @@
 //!
 //! - `alloc`: heap conveniences (`EventBuf`, an owned event;
 //!   [`Text::to_string_lossy`]; `Decoder::with_capacity`).
-//! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions.
+//! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions,
+//!   and the fan-out [`publisher`] (`Publisher`, `Subscription`), which both
+//!   adapters re-export.
 //!
 //! With no features the crate uses neither `std` nor `alloc`, so the compiler
 //! itself proves that it cannot allocate.
@@ -68,6 +70,8 @@ mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
 mod event_buf;
+#[cfg(feature = "std")]
+pub mod publisher;
 mod text;
 mod time;
 
@@ -80,6 +84,8 @@ pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
 pub use event_buf::EventBuf;
+#[cfg(feature = "std")]
+pub use publisher::{Publisher, Subscription};
 pub use text::Text;
 pub use time::Instant;
 
