@@ -5,3 +5,10 @@
 //! types under the same names for smol.
 
 pub use sse_proto as proto;
+
+pub use sse_proto::publisher::{self, Publisher, Subscription};
+
+#[cfg(feature = "axum")]
+pub mod axum;
+#[cfg(feature = "server")]
+pub mod server;
