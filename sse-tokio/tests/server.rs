@@ -21,8 +21,7 @@ use hyper_util::rt::TokioIo;
 use sse_proto::publisher::{LagPolicy, PublisherConfig};
 use sse_proto::{Decoder, Event, EventBuf, Frame, Limits};
 use sse_tokio::Publisher;
-use sse_tokio::axum::{Events, LastEventId, Refusal};
-use sse_tokio::server::SseBody;
+use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 

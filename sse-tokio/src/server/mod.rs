@@ -9,6 +9,10 @@
 //! the client goes away the body is dropped, and with it the subscription,
 //! which unregisters at once.
 //!
+//! [`Events`] is a ready `GET /events?channel=..` endpoint over a
+//! [`Publisher`](crate::Publisher), with an access hook that can refuse a
+//! request before the stream starts; the `axum` feature mounts it as a router.
+//!
 //! ```no_run
 //! use std::convert::Infallible;
 //! use sse_tokio::Publisher;
@@ -33,6 +37,10 @@ use http_body::{Body, Frame, SizeHint};
 use sse_proto::EventBuf;
 use sse_proto::publisher::{Chunk, Subscription};
 use tokio::time::{Instant, Sleep};
+
+mod events;
+
+pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
 
 /// How long a stream may stay quiet before a keep-alive comment, by default.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -72,13 +80,13 @@ impl<P: Send + Sync + 'static> Source for Subscription<P> {
 
 pin_project_lite::pin_project! {
     /// A stream of events, encoded one by one.
-    struct Events<S> {
+    struct EventStream<S> {
         #[pin]
         stream: S,
     }
 }
 
-impl<S> Source for Events<S>
+impl<S> Source for EventStream<S>
 where
     S: Stream + Send,
     S::Item: Into<EventBuf>,
@@ -174,7 +182,7 @@ impl SseBody {
         S: Stream + Send + 'static,
         S::Item: Into<EventBuf>,
     {
-        Self::from_source(Box::pin(Events { stream: events }))
+        Self::from_source(Box::pin(EventStream { stream: events }))
     }
 
     fn from_source(source: Pin<Box<dyn Source>>) -> Self {
