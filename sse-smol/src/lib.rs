@@ -6,3 +6,8 @@
 //! types under the same names for tokio.
 
 pub use sse_proto as proto;
+
+pub use sse_proto::publisher::{self, Publisher, Subscription};
+
+#[cfg(feature = "server")]
+pub mod server;
