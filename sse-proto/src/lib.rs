@@ -47,8 +47,8 @@
 //!
 //! # Features
 //!
-//! - `alloc`: heap conveniences (`EventBuf`, an owned event;
-//!   [`Text::to_string_lossy`]; `Decoder::with_capacity`).
+//! - `alloc`: heap conveniences (`EventBuf` and `FrameBuf`, an owned event
+//!   and frame; [`Text::to_string_lossy`]; `Decoder::with_capacity`).
 //! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions.
 //!
 //! With no features the crate uses neither `std` nor `alloc`, so the compiler
@@ -79,7 +79,7 @@ pub use decoder::{DecodeError, Decoder, Limits};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
-pub use event_buf::EventBuf;
+pub use event_buf::{EventBuf, FrameBuf};
 pub use text::Text;
 pub use time::Instant;
 
