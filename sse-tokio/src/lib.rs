@@ -3,5 +3,37 @@
 //! This crate moves bytes, arms timers and wakes tasks; every protocol rule
 //! lives in [`sse_proto`], which it re-exports. `sse-smol` offers the same
 //! types under the same names for smol.
+//!
+//! - [`EventReader`]: events out of an [`AsyncRead`](tokio::io::AsyncRead),
+//!   borrowed (`next_event`, no allocation per event) or owned (a `Stream`).
+//! - [`EventWriter`]: events, comments and retry hints into an
+//!   [`AsyncWrite`](tokio::io::AsyncWrite).
+//! - [`EventStream`]: events out of any `Stream` of byte chunks, such as an
+//!   HTTP client's response body.
+//! - [`EventCodec`]: the same as a `tokio_util::codec` pair.
+//! - [`EventSource`] (feature `client`, on by default): an HTTP client that
+//!   reconnects and resumes as [`sse_proto::Client`] decides.
+//!
+//! # Features
+//!
+//! - `client` (default): [`EventSource`], over hyper (HTTP/1.1), plain `http`.
+//! - `rustls`: `https` for [`EventSource`], through rustls (ring) with the
+//!   system's root certificates.
+
+mod codec;
+mod error;
+#[cfg(feature = "client")]
+mod event_source;
+mod reader;
+mod stream;
+mod writer;
 
 pub use sse_proto as proto;
+
+pub use codec::EventCodec;
+pub use error::Error;
+#[cfg(feature = "client")]
+pub use event_source::{Builder, EventSource, FailedResponse, Item};
+pub use reader::EventReader;
+pub use stream::EventStream;
+pub use writer::EventWriter;
