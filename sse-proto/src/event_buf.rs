@@ -103,6 +103,12 @@ impl<'a> From<&'a EventBuf> for Event<'a> {
     }
 }
 
+impl<'a> From<&'a EventBuf> for Frame<'a> {
+    fn from(event: &'a EventBuf) -> Self {
+        Self::Event(event.as_event())
+    }
+}
+
 /// An owned [`Frame`]: what the adapters' owned streams yield, so that a
 /// standalone `retry:` or a comment is not lost on the way to the caller.
 ///
@@ -176,10 +182,9 @@ mod tests {
             assert_eq!(owned.as_frame(), frame);
             assert_eq!(Frame::from(&owned), frame);
         }
-        assert_eq!(
-            FrameBuf::from(EventBuf::new("x")),
-            FrameBuf::Event(EventBuf::new("x"))
-        );
+        let event = EventBuf::new("x");
+        assert_eq!(Frame::from(&event), Frame::Event(event.as_event()));
+        assert_eq!(FrameBuf::from(event.clone()), FrameBuf::Event(event));
     }
 
     #[test]
