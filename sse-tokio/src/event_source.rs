@@ -472,7 +472,7 @@ impl Stream for EventSource {
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let source = EventSource::builder("http://127.0.0.1:8080/v1/chat")
-///     .method(http::Method::POST)
+///     .method("POST")
 ///     .header("authorization", "Bearer secret")
 ///     .header("content-type", "application/json")
 ///     .body(r#"{"stream": true}"#)
@@ -534,9 +534,15 @@ impl Builder {
     /// The request method; `GET` by default. `POST` with a
     /// [`body`](Self::body) suits the streaming APIs that take a request
     /// document.
-    pub fn method(self, method: Method) -> Self {
+    pub fn method<M>(self, method: M) -> Self
+    where
+        M: TryInto<Method>,
+        M::Error: Into<http::Error>,
+    {
         self.and_then(|mut parts| {
-            parts.method = method;
+            parts.method = method
+                .try_into()
+                .map_err(|error| Error::Request(error.into()))?;
             Ok(parts)
         })
     }
