@@ -10,6 +10,8 @@ mod server;
 #[cfg(feature = "client")]
 #[path = "shared/source.rs"]
 mod source;
+#[path = "shared/stream.rs"]
+mod stream;
 
 /// What the shared tests need from the runtime.
 mod rt {

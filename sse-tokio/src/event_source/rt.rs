@@ -150,6 +150,9 @@ impl Clock {
 
     /// Ready once the clock reaches `at`.
     pub(crate) fn poll_until(&mut self, at: sse_proto::Instant, cx: &mut Context<'_>) -> Poll<()> {
+        if self.now() >= at {
+            return Poll::Ready(());
+        }
         // Far enough to mean never, near enough not to overflow the clock.
         const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
         let deadline = self

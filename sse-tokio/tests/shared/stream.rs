@@ -1,13 +1,15 @@
 //! `EventStream`: events out of a `Stream` of byte chunks, without the bugs
 //! byte-stream decoders are known for (a panic on a split BOM, a stall on
 //! invalid UTF-8, quadratic rescans of long lines, a dropped standalone
-//! `retry:`).
+//! `retry:`). Run unchanged against `sse-tokio` and `sse-smol` (see
+//! `tests/behaviour.rs` in each crate).
 
 use std::io;
 
+use crate::rt::run;
+use crate::sse::proto::{Decoder, Frame, FrameBuf, Limits};
+use crate::sse::{Error, EventStream};
 use futures_lite::{StreamExt, stream};
-use sse_proto::{Decoder, Frame, FrameBuf, Limits};
-use sse_tokio::{Error, EventStream};
 
 type Chunk = Result<Vec<u8>, io::Error>;
 
@@ -27,13 +29,6 @@ fn show(frame: Result<FrameBuf, Error>) -> String {
 
 async fn collect(stream: impl futures_core::Stream<Item = Chunk> + Unpin) -> Vec<String> {
     EventStream::new(stream).map(show).collect().await
-}
-
-fn run<F: Future>(test: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime")
-        .block_on(test)
 }
 
 #[test]
