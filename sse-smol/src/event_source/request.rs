@@ -309,7 +309,7 @@ impl fmt::Display for FailedResponse {
             }
             f.write_str(", not text/event-stream")?;
         } else if self.status.is_redirection() {
-            f.write_str(" without a Location this client can follow")?;
+            f.write_str(", a redirect that was not followed")?;
         }
         let body = String::from_utf8_lossy(&self.body);
         let line = body.lines().map(str::trim).find(|line| !line.is_empty());

@@ -138,23 +138,29 @@ impl Clock {
         }
     }
 
+    /// Now, rounded up to the millisecond, so that a delay or timeout the
+    /// model computes from it never ends early.
     pub(crate) fn now(&self) -> sse_proto::Instant {
-        let elapsed = self.origin.elapsed().as_millis();
+        let elapsed = self.origin.elapsed().as_nanos().div_ceil(1_000_000);
         sse_proto::Instant::from_millis(u64::try_from(elapsed).unwrap_or(u64::MAX))
+    }
+
+    /// The moment the clock reads `at`.
+    fn deadline(&self, at: sse_proto::Instant) -> Instant {
+        // Far enough to mean never, near enough not to overflow the clock.
+        const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+        self.origin
+            .checked_add(Duration::from_millis(at.as_millis()))
+            .unwrap_or_else(|| Instant::now() + NEVER)
     }
 
     /// Ready once the clock reaches `at`.
     pub(crate) fn poll_until(&mut self, at: sse_proto::Instant, cx: &mut Context<'_>) -> Poll<()> {
-        if self.now() >= at {
+        let deadline = self.deadline(at);
+        if Instant::now() >= deadline {
             return Poll::Ready(());
         }
         if self.armed != Some(at) {
-            // Far enough to mean never, near enough not to overflow the clock.
-            const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
-            let deadline = self
-                .origin
-                .checked_add(Duration::from_millis(at.as_millis()))
-                .unwrap_or_else(|| Instant::now() + NEVER);
             self.timer.set_at(deadline);
             self.armed = Some(at);
         }

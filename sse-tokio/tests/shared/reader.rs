@@ -191,6 +191,17 @@ fn writer_output_reads_back_as_the_same_frames() {
 }
 
 #[test]
+fn readers_writers_and_their_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let mut reader = EventReader::new(rt::scripted(Vec::new()));
+    send(&reader.next_event());
+    send(&reader);
+    let mut writer = EventWriter::new(Vec::new());
+    send(&writer.send(Event::new("x")));
+    send(&writer);
+}
+
+#[test]
 fn writer_streams_an_event_larger_than_its_buffer() {
     rt::run(async {
         let data = "0123456789\n".repeat(10_000);

@@ -482,6 +482,37 @@ fn source_close_ends_the_stream() {
 }
 
 #[test]
+fn source_and_its_futures_are_send() {
+    fn send<T: Send>(_: &T) {}
+    let mut source = EventSource::new("http://127.0.0.1:1/").unwrap();
+    send(&source.next());
+    send(&source);
+}
+
+#[test]
+fn source_reports_a_redirect_it_cannot_follow() {
+    rt::run(async {
+        let server = Server::start(|conn, _| match conn {
+            0 => vec![response("302 Found", &[], "no location")],
+            _ => no_content(),
+        });
+        let mut source = event_source(&server, "/", fast());
+        let Some(Err(Error::Response(failed))) = source.next().await else {
+            panic!("expected a failed response");
+        };
+        assert_eq!(failed.status().as_u16(), 302);
+        assert!(
+            failed
+                .to_string()
+                .contains("a redirect that was not followed"),
+            "{failed}"
+        );
+        assert!(source.next().await.is_none());
+        assert_eq!(server.requests().len(), 2);
+    });
+}
+
+#[test]
 fn source_rejects_urls_it_cannot_fetch() {
     for url in ["ftp://example.com/", "/relative", "http://"] {
         assert!(EventSource::new(url).is_err(), "{url}");
