@@ -308,7 +308,7 @@ fn source_retries_transient_failures_under_the_transient_policy() {
             0 => vec![response("500 Internal Server Error", &[], "boom")],
             1 => vec![response(
                 "429 Too Many Requests",
-                &[("retry-after", "0")],
+                &[("retry-after", "1")],
                 "slow down",
             )],
             2 => vec![response("503 Service Unavailable", &[], "")],
@@ -327,6 +327,10 @@ fn source_retries_transient_failures_under_the_transient_policy() {
                 r#"event message None "at last""#,
             ]
         );
+        // The 429's `Retry-After: 1` set the delay (backing off alone would
+        // have waited 40 ms).
+        let requests = server.requests();
+        assert!(requests[2].at.duration_since(requests[1].at) >= Duration::from_secs(1));
 
         // Not a transient failure: closed.
         let server = Server::start(|_, _| vec![response("404 Not Found", &[], "")]);
