@@ -28,6 +28,10 @@ mod reader;
 mod stream;
 mod writer;
 
+/// The `http` crate, whose types the client's API uses (`StatusCode`,
+/// `HeaderMap`, `Uri`, `Method`).
+#[cfg(feature = "client")]
+pub use http;
 pub use sse_proto as proto;
 
 pub use error::Error;
