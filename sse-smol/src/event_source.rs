@@ -92,7 +92,6 @@ pub struct EventSource {
     connector: rt::Connector,
     clock: rt::Clock,
     state: State,
-    closed: Option<CloseReason>,
 }
 
 /// A request in flight, until its response head arrives.
@@ -243,14 +242,13 @@ impl EventSource {
 
     /// Why the stream ended, once it has.
     pub fn close_reason(&self) -> Option<CloseReason> {
-        self.closed
+        self.client.close_reason()
     }
 
     /// Closes the connection and stops reconnecting: the stream ends.
     pub fn close(&mut self) {
         self.client.close();
         self.state = State::Idle;
-        self.closed = Some(CloseReason::ByCaller);
     }
 
     /// Does I/O until there is something to yield.
@@ -263,10 +261,7 @@ impl EventSource {
                     Action::Wait { until } => ready!(self.clock.poll_until(until, cx)),
                     // The model thinks a request is in flight, but none is.
                     Action::Io { .. } => self.client.handle_error(now),
-                    Action::Closed(reason) => {
-                        self.closed = Some(reason);
-                        return Poll::Ready(None);
-                    }
+                    Action::Closed(_) => return Poll::Ready(None),
                 },
                 State::Requesting { exchange, .. } => match exchange.as_mut().poll(cx) {
                     Poll::Ready(Ok(exchange)) => {
@@ -637,7 +632,6 @@ impl Builder {
             connector: parts.connector,
             clock: rt::Clock::new(),
             state: State::Idle,
-            closed: None,
         })
     }
 }

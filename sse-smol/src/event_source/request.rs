@@ -188,6 +188,7 @@ pub(crate) fn response_head(response: &http::response::Parts) -> ResponseHead<'_
         content_type: header(header::CONTENT_TYPE),
         retry_after: header(header::RETRY_AFTER),
         date: header(header::DATE),
+        location: header(header::LOCATION),
     }
 }
 

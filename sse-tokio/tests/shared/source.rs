@@ -494,7 +494,9 @@ fn source_and_its_futures_are_send() {
 }
 
 #[test]
-fn source_reports_a_redirect_it_cannot_follow() {
+fn source_fails_on_a_redirect_without_location() {
+    // As in fetch, a redirect status without Location is a final response:
+    // not 200, so the connection fails (spec mode).
     rt::run(async {
         let server = Server::start(|conn, _| match conn {
             0 => vec![response("302 Found", &[], "no location")],
@@ -505,13 +507,33 @@ fn source_reports_a_redirect_it_cannot_follow() {
             panic!("expected a failed response");
         };
         assert_eq!(failed.status().as_u16(), 302);
-        assert!(
-            failed
-                .to_string()
-                .contains("a redirect that was not followed"),
-            "{failed}"
-        );
+        assert!(failed.to_string().contains("no location"), "{failed}");
         assert!(source.next().await.is_none());
+        assert_eq!(source.close_reason(), Some(CloseReason::Status(302)));
+        assert_eq!(server.requests().len(), 1);
+    });
+}
+
+#[test]
+fn source_retries_a_redirect_it_cannot_follow() {
+    // A Location that cannot be followed is a network error to fetch, which
+    // the spec answers by reconnecting.
+    rt::run(async {
+        let server = Server::start(|conn, _| match conn {
+            0 => vec![response(
+                "302 Found",
+                &[("location", "ftp://example.invalid/")],
+                "",
+            )],
+            _ => no_content(),
+        });
+        let mut source = event_source(&server, "/", fast());
+        let Some(Err(Error::Response(failed))) = source.next().await else {
+            panic!("expected a failed response");
+        };
+        assert_eq!(failed.status().as_u16(), 302);
+        assert!(source.next().await.is_none());
+        assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
         assert_eq!(server.requests().len(), 2);
     });
 }
