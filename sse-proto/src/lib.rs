@@ -47,8 +47,8 @@
 //!
 //! # Features
 //!
-//! - `alloc`: heap conveniences (`EventBuf`, an owned event;
-//!   [`Text::to_string_lossy`]; `Decoder::with_capacity`).
+//! - `alloc`: heap conveniences (`EventBuf` and `FrameBuf`, an owned event
+//!   and frame; [`Text::to_string_lossy`]; `Decoder::with_capacity`).
 //! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions,
 //!   and the fan-out [`publisher`] (`Publisher`, `Subscription`), which both
 //!   adapters re-export.
@@ -83,7 +83,7 @@ pub use decoder::{DecodeError, Decoder, Limits};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
-pub use event_buf::EventBuf;
+pub use event_buf::{EventBuf, FrameBuf};
 #[cfg(feature = "std")]
 pub use publisher::{Publisher, Subscription};
 pub use text::Text;

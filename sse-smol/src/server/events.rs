@@ -1,6 +1,5 @@
 //! [`Events`]: a ready event-stream endpoint over a [`Publisher`], with an
-//! access hook, for any HTTP stack that speaks the `http` crate's types, and
-//! [`EventsService`], the endpoint as a hyper service.
+//! access hook, for any HTTP stack that speaks the `http` crate's types.
 
 use core::fmt;
 use core::future::Future;
@@ -14,7 +13,6 @@ use http::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
-use hyper::body::Incoming;
 use sse_proto::EventId;
 use sse_proto::publisher::{DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, check_channel};
 
@@ -368,42 +366,5 @@ impl<P: Send + Sync + 'static> Events<P> {
             Ok(body) => body.response().map(EventsBody::from),
             Err(refusal) => refusal.response(),
         }
-    }
-}
-
-impl<P: Send + Sync + 'static> Events<P> {
-    /// The endpoint as a hyper service, for [`serve`](super::serve):
-    /// `GET /events` streams, other paths get `404`.
-    pub fn service(self) -> EventsService<P> {
-        EventsService(self)
-    }
-}
-
-/// [`Events`] as a hyper service: see [`Events::service`].
-#[derive(Debug)]
-pub struct EventsService<P>(Events<P>);
-
-impl<P> Clone for EventsService<P> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<P: Send + Sync + 'static> hyper::service::Service<http::Request<Incoming>>
-    for EventsService<P>
-{
-    type Response = http::Response<EventsBody>;
-    type Error = core::convert::Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
-
-    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
-        let events = self.0.clone();
-        Box::pin(async move {
-            if request.uri().path() == EVENTS_PATH {
-                Ok(events.handle(request).await)
-            } else {
-                Ok(Refusal::new(StatusCode::NOT_FOUND, "not found").response())
-            }
-        })
     }
 }

@@ -31,7 +31,7 @@
 //! ```
 
 use core::convert::Infallible;
-use core::future::Future as _;
+use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
@@ -55,7 +55,7 @@ use sse_proto::publisher::{Chunk, Subscription};
 
 mod events;
 
-pub use events::{EVENTS_PATH, Events, EventsBody, EventsService, LastEventId, Refusal};
+pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
 
 /// How long a stream may stay quiet before a keep-alive comment, by default.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -291,6 +291,41 @@ impl Body for SseBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
+    }
+}
+
+impl<P: Send + Sync + 'static> Events<P> {
+    /// The endpoint as a hyper service, for [`serve`]: `GET /events`
+    /// streams, other paths get `404`.
+    pub fn service(self) -> EventsService<P> {
+        EventsService(self)
+    }
+}
+
+/// [`Events`] as a hyper service: see [`Events::service`].
+#[derive(Debug)]
+pub struct EventsService<P>(Events<P>);
+
+impl<P> Clone for EventsService<P> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<P: Send + Sync + 'static> Service<http::Request<Incoming>> for EventsService<P> {
+    type Response = http::Response<EventsBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: http::Request<Incoming>) -> Self::Future {
+        let events = self.0.clone();
+        Box::pin(async move {
+            if request.uri().path() == EVENTS_PATH {
+                Ok(events.handle(request).await)
+            } else {
+                Ok(Refusal::new(http::StatusCode::NOT_FOUND, "not found").response())
+            }
+        })
     }
 }
 

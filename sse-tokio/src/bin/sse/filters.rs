@@ -8,8 +8,9 @@
 use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 
+use crate::json;
 use serde_json::{Map, Value, json};
-use sse_proto::{Decoder, Event, EventBuf, EventId, EventType, Frame, Limits, Text};
+use sse_tokio::proto::{Decoder, Event, EventBuf, EventId, EventType, Frame, Limits, Text};
 
 /// Options of `sse decode`.
 #[derive(Debug, clap::Args)]
@@ -22,17 +23,6 @@ pub(crate) struct DecodeArgs {
     /// on stderr and skipped.
     #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
     max_event_size: usize,
-}
-
-/// A dispatched event with the names of the browser's `MessageEvent`, in
-/// that order.
-#[derive(serde::Serialize)]
-struct MessageEvent<'a> {
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    data: &'a str,
-    #[serde(rename = "lastEventId")]
-    last_event_id: &'a str,
 }
 
 /// `sse decode`: raw bytes on stdin, one JSON object per dispatched event on
@@ -57,32 +47,20 @@ pub(crate) fn decode(args: &DecodeArgs) -> io::Result<ExitCode> {
         let mut input = chunk.get(..n).unwrap_or_default();
         while let Some(frame) = decoder.decode(&mut input) {
             match frame {
-                Ok(Frame::Event(event)) => {
-                    let event = EventBuf::from(event);
-                    let message = MessageEvent {
-                        event_type: event.event_type(),
-                        data: event.data(),
-                        last_event_id: event.id().unwrap_or_default(),
-                    };
-                    serde_json::to_writer(&mut stdout, &message)?;
-                }
+                Ok(Frame::Event(event)) => json::write_event(&mut stdout, &EventBuf::from(event))?,
                 Ok(Frame::Comment(text)) => {
-                    serde_json::to_writer(
-                        &mut stdout,
-                        &json!({ "comment": text.to_string_lossy() }),
-                    )?;
+                    json::write_comment(&mut stdout, &text.to_string_lossy())?;
                 }
                 Ok(Frame::Retry(ms)) if args.all => {
                     serde_json::to_writer(&mut stdout, &json!({ "retry": ms }))?;
+                    stdout.write_all(b"\n")?;
                 }
-                Ok(Frame::Retry(_)) => continue,
+                Ok(Frame::Retry(_)) => {}
                 Err(error) => {
                     discarded += 1;
                     eprintln!("sse decode: {error}");
-                    continue;
                 }
             }
-            stdout.write_all(b"\n")?;
         }
         // Each chunk's events go out before the next read blocks.
         stdout.flush()?;

@@ -1,6 +1,9 @@
 //! `sse`: Server-Sent Events from the command line.
 
 mod filters;
+mod json;
+mod listen;
+mod publish;
 
 use std::process::ExitCode;
 
@@ -22,13 +25,24 @@ enum Command {
     /// Read JSON lines on stdin (events as `sse decode` prints them, or
     /// {"comment": ..} and {"retry": ..}), write a raw text/event-stream.
     Encode,
+    /// Print the events of a stream as they come; reconnect and resume
+    /// with Last-Event-ID as a browser would.
+    Listen(listen::ListenArgs),
+    /// Send one event to a hub started with `sse serve`; print its id.
+    Publish(publish::PublishArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
-        Command::Decode(args) => filters::decode(args),
+    let result = match cli.command {
+        Command::Decode(args) => filters::decode(&args),
         Command::Encode => filters::encode(),
+        Command::Listen(args) => return run("listen", listen::listen(args)),
+        Command::Publish(args) => {
+            return run("publish", async move {
+                publish::publish(args).await.map(|()| ExitCode::SUCCESS)
+            });
+        }
     };
     match result {
         Ok(code) => code,
@@ -36,6 +50,25 @@ fn main() -> ExitCode {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("sse: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs an async subcommand on a tokio runtime; an error is printed as
+/// `sse NAME: error` and exits with 1.
+fn run(name: &str, command: impl Future<Output = Result<ExitCode, String>>) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("sse {name}: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("sse {name}: {message}");
             ExitCode::FAILURE
         }
     }
