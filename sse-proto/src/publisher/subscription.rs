@@ -5,7 +5,7 @@ use core::fmt;
 use core::future::poll_fn;
 use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::channels::{ChannelSet, bucket};
 use super::{Chunk, LagPolicy, Shared, State, lock};
@@ -181,16 +181,23 @@ impl<P> Slot<P> {
         true
     }
 
-    /// Queues `chunk` unless this subscriber already had `position`; `None`
-    /// when it was skipped.
+    /// Queues `chunk` unless this subscriber already had `position` (or its
+    /// stream has ended); `None` when it was skipped. One lock.
     pub(crate) fn push(&self, chunk: &Chunk, position: u64, lag: &Lag) -> Option<Pushed> {
-        self.claim(position)
-            .then(|| self.enqueue(chunk.clone(), lag))
+        let mut q = lock(&self.queue);
+        if q.end.is_some() || q.last >= position {
+            return None;
+        }
+        q.last = position;
+        Some(Self::enqueue_locked(q, chunk.clone(), lag))
     }
 
     /// Queues a claimed chunk, applying the lag policy when it does not fit.
     pub(crate) fn enqueue(&self, chunk: Chunk, lag: &Lag) -> Pushed {
-        let mut q = lock(&self.queue);
+        Self::enqueue_locked(lock(&self.queue), chunk, lag)
+    }
+
+    fn enqueue_locked(mut q: MutexGuard<'_, Queue>, chunk: Chunk, lag: &Lag) -> Pushed {
         let size = cost(&chunk);
         let mut outcome = Pushed::Queued;
         if q.bytes.saturating_add(size) > lag.bound {
