@@ -90,7 +90,8 @@ pub use text::Text;
 pub use time::Instant;
 
 /// The workspace README's Rust examples, compiled and run as doctests so the
-/// README cannot drift from the code.
-#[cfg(doctest)]
+/// README cannot drift from the code. They use the publisher, so they need
+/// the `std` feature (CI runs them with `--all-features`).
+#[cfg(all(doctest, feature = "std"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
