@@ -653,3 +653,119 @@ fn concurrent_publishers_give_every_subscriber_the_same_order() {
         assert_eq!(drain(sub), first);
     }
 }
+
+#[test]
+fn a_panicking_per_subscriber_closure_leaves_the_publisher_working() {
+    let publisher: Publisher<u8> = Publisher::new();
+    let _a = publisher.subscribe("x", 1, []).unwrap();
+    let _b = publisher.subscribe("x", 2, []).unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        publisher.publish_with(|_| panic!("user code"), "x")
+    }));
+    assert!(caught.is_err());
+    assert_eq!(
+        publisher
+            .publish(Event::new("after"), "x")
+            .unwrap()
+            .reached(),
+        2
+    );
+    // A resume across the interrupted publish is told, not silently short.
+    let mut back = publisher
+        .subscriber(9)
+        .channels("x")
+        .last_event_id(Some("0"))
+        .subscribe()
+        .unwrap();
+    assert_eq!(
+        drain(&mut back),
+        [RESET_HISTORY.to_string(), msg(2, "after")]
+    );
+}
+
+mod resume_model {
+    //! Resume against a model: whatever the history size and the traffic,
+    //! a resumed subscriber gets exactly what it missed on its channels and
+    //! then live events, or the reset event first when some of what it
+    //! missed is gone (and only when something after its id is gone).
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn channels() -> impl Strategy<Value = Vec<&'static str>> {
+        proptest::sample::subsequence(vec!["a", "b", "c"], 1..=2)
+    }
+
+    /// The positions of the chunks (`0` for the reset event).
+    fn positions(sub: &mut Subscription) -> Vec<u64> {
+        drain(sub)
+            .iter()
+            .map(|chunk| {
+                if chunk == RESET_HISTORY {
+                    0
+                } else {
+                    chunk["id: ".len()..chunk.find('\n').unwrap()]
+                        .parse()
+                        .unwrap()
+                }
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn resume_is_exact_or_says_so(
+            history in 0usize..12,
+            before in proptest::collection::vec(channels(), 0..20),
+            read in 0usize..20,
+            during in proptest::collection::vec(channels(), 0..20),
+            after in proptest::collection::vec(channels(), 0..5),
+            mine in channels(),
+        ) {
+            let publisher: Publisher = Publisher::with_config(PublisherConfig::new().history(history, 1 << 20)).unwrap();
+            let mut all: Vec<Vec<&str>> = Vec::new();
+            let publish = |channels: &Vec<&'static str>, all: &mut Vec<Vec<&str>>| {
+                let n = all.len() + 1;
+                publisher.publish(Event::new(&n.to_string()), channels).unwrap();
+                all.push(channels.clone());
+            };
+
+            let mut first = publisher.subscribe(&mine, (), []).unwrap();
+            for channels in &before {
+                publish(channels, &mut all);
+            }
+            let seen = positions(&mut first);
+            let k = seen.get(read.min(seen.len()).wrapping_sub(1)).copied().unwrap_or(0);
+            drop(first);
+            for channels in &during {
+                publish(channels, &mut all);
+            }
+            let until = all.len() as u64;
+            let mut back = publisher.subscriber(()).channels(&mine).last_event_id(Some(&k.to_string())).subscribe().unwrap();
+            for channels in &after {
+                publish(channels, &mut all);
+            }
+            let got = positions(&mut back);
+
+            let total = all.len() as u64;
+            let evicted = |p: u64| p + (history as u64) <= total;
+            let on_mine = |p: u64| all[p as usize - 1].iter().any(|c| mine.contains(c));
+            let missed: Vec<u64> = (k + 1..=until).filter(|&p| on_mine(p)).collect();
+            let live: Vec<u64> = (until + 1..=total).filter(|&p| on_mine(p)).collect();
+            let must_reset = missed.iter().any(|&p| evicted(p));
+            let may_reset = k < until && (k + 1..=total).any(evicted);
+
+            if got.first() == Some(&0) {
+                prop_assert!(may_reset, "needless reset: {got:?}");
+                let kept: Vec<u64> = missed.iter().copied().filter(|&p| !evicted(p)).chain(live).collect();
+                prop_assert_eq!(&got[1..], &kept[..]);
+            } else {
+                prop_assert!(!must_reset, "missing reset: {got:?}, missed {missed:?}");
+                let expected: Vec<u64> = missed.into_iter().chain(live).collect();
+                prop_assert_eq!(got, expected);
+            }
+        }
+    }
+}

@@ -717,6 +717,11 @@ impl<P> Publisher<P> {
         let position = state.last.saturating_add(1);
         state.last = position;
         let set = state.channel_set(&channels, count);
+        // The marker goes in first, so that a resume across this position
+        // gets the reset event even if the closure panics half-way.
+        state
+            .history
+            .push(Entry::new(position, set.clone(), None), None);
         let mut digits = Digits::default();
         let generated = EventId::from_checked(digits.format(position));
 
@@ -744,7 +749,6 @@ impl<P> Publisher<P> {
             }
         }
         state.stats.refused += refused;
-        state.history.push(Entry::new(position, set, None), None);
         Ok(outcome.finish(&mut state, position))
     }
 
