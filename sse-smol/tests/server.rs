@@ -350,3 +350,28 @@ fn the_endpoint_is_the_same_in_both_adapters() {
         "sse-tokio/src/server/events.rs and sse-smol/src/server/events.rs differ"
     );
 }
+
+#[test]
+fn serve_tells_the_access_hook_who_is_calling() {
+    run(|ex| async move {
+        let publisher: Publisher<Option<SocketAddr>> = Publisher::new();
+        let events = Events::with_access(publisher.clone(), |parts, _| {
+            Ok(parts.extensions.get::<SocketAddr>().copied())
+        });
+        let addr = start(&ex, events.service()).await;
+        let mut client = Client::get(&ex, addr, "/events", &[]).await;
+        assert_eq!(client.next().await, Some(Got::Retry(3000)));
+        let peers: Vec<_> = publisher
+            .subscribers(())
+            .unwrap()
+            .iter()
+            .map(|s| *s.properties())
+            .collect();
+        assert_eq!(peers.len(), 1);
+        let peer = peers[0].expect("the peer address");
+        assert!(
+            peer.ip().is_loopback() && peer.port() != addr.port(),
+            "{peer}"
+        );
+    });
+}

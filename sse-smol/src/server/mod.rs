@@ -330,11 +330,15 @@ impl<P: Send + Sync + 'static> Service<http::Request<Incoming>> for EventsServic
 }
 
 /// Serves HTTP/1.1 on `listener` with `service` (such as
-/// [`Events::service`]), each connection a task on `executor`, until
-/// accepting fails (the error is returned).
+/// [`Events::service`]), each connection a task on `executor`, until the
+/// returned future is dropped. Each request carries the peer's
+/// [`SocketAddr`](std::net::SocketAddr) in its extensions (for an access
+/// hook, say).
 ///
 /// hyper reads request heads with a 30 s timeout (timed with
-/// `async_io::Timer`); a connection that fails is dropped quietly.
+/// `async_io::Timer`); a connection that fails is dropped quietly. Accept
+/// errors do not stop the loop: a failed handshake is skipped, anything else
+/// (too many open files, say) retried after a second.
 pub async fn serve<S, B>(
     executor: &Executor<'_>,
     listener: TcpListener,
@@ -349,8 +353,19 @@ where
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(error) if is_connection_error(&error) => continue,
+            Err(_) => {
+                Timer::after(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         let service = service.clone();
+        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            request.extensions_mut().insert(peer);
+            service.call(request)
+        });
         executor
             .spawn(async move {
                 let _ = http1::Builder::new()
@@ -360,6 +375,16 @@ where
             })
             .detach();
     }
+}
+
+/// Errors of one connection's handshake, not of the listener.
+fn is_connection_error(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
 }
 
 #[cfg(test)]
