@@ -19,7 +19,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sse_proto::publisher::{LagPolicy, PublisherConfig};
-use sse_proto::{Decoder, Event, EventBuf, Frame, Limits};
+use sse_proto::{Decoder, Event, EventBuf, Frame, FrameBuf, Limits};
 use sse_tokio::Publisher;
 use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -595,6 +595,18 @@ async fn any_stream_of_events_can_be_served() {
             SseBody::from_stream(events).retry(None)
         }),
     );
+    // Comments and retry hints too.
+    let app = app.route(
+        "/frames",
+        axum::routing::get(|| async {
+            let frames = [
+                FrameBuf::Comment("hello".into()),
+                FrameBuf::Retry(10),
+                FrameBuf::Event(EventBuf::new("x")),
+            ];
+            SseBody::from_stream(futures_lite::stream::iter(frames)).retry(None)
+        }),
+    );
     serve_axum(app, listener).await;
     let mut client = Client::get(addr, "/", &[]).await;
     assert_eq!(client.headers["content-type"], "text/event-stream");
@@ -603,4 +615,9 @@ async fn any_stream_of_events_can_be_served() {
         [event(1, "n1"), event(2, "n2"), event(3, "n3")]
     );
     assert_eq!(client.next().await, None);
+    let mut frames = Client::get(addr, "/frames", &[]).await;
+    assert_eq!(frames.next().await, Some(Got::Comment("hello".into())));
+    assert_eq!(frames.next().await, Some(Got::Retry(10)));
+    assert_eq!(frames.next().await, Some(Got::Event(EventBuf::new("x"))));
+    assert_eq!(frames.next().await, None);
 }

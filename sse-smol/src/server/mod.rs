@@ -50,7 +50,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::Service;
 use smol_hyper::rt::{FuturesIo, SmolTimer};
-use sse_proto::EventBuf;
+use sse_proto::FrameBuf;
 use sse_proto::publisher::{Chunk, Subscription};
 
 mod events;
@@ -94,7 +94,7 @@ impl<P: Send + Sync + 'static> Source for Subscription<P> {
 }
 
 pin_project_lite::pin_project! {
-    /// A stream of events, encoded one by one.
+    /// A stream of frames, encoded one by one.
     struct EventStream<S> {
         #[pin]
         stream: S,
@@ -104,11 +104,11 @@ pin_project_lite::pin_project! {
 impl<S> Source for EventStream<S>
 where
     S: Stream + Send,
-    S::Item: Into<EventBuf>,
+    S::Item: Into<FrameBuf>,
 {
     fn poll_chunk(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         self.project().stream.poll_next(cx).map(|event| {
-            event.map(|event| Bytes::from_owner(Chunk::encode(event.into().as_event())))
+            event.map(|frame| Bytes::from_owner(Chunk::encode(frame.into().as_frame())))
         })
     }
 }
@@ -190,12 +190,12 @@ impl SseBody {
         Self::from_source(Box::pin(subscription))
     }
 
-    /// The body of any stream of events (owned events, or anything that
-    /// converts into one), each encoded as it comes.
+    /// The body of any stream of frames (`EventBuf`s, or `FrameBuf`s for
+    /// comments and `retry:` lines too), each encoded as it comes.
     pub fn from_stream<S>(events: S) -> Self
     where
         S: Stream + Send + 'static,
-        S::Item: Into<EventBuf>,
+        S::Item: Into<FrameBuf>,
     {
         Self::from_source(Box::pin(EventStream { stream: events }))
     }
