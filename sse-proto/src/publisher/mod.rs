@@ -793,6 +793,55 @@ impl<P> Publisher<P> {
             .map(Position)
     }
 
+    /// Ends the streams of every subscriber of `channels`, after what is
+    /// queued for them and then `farewell`, if given (say, an event that asks
+    /// the client to stop). The farewell is not numbered and not kept in the
+    /// history, so a client that resumes never sees it again. Returns how
+    /// many subscribers were disconnected. The publisher stays open: clients
+    /// may subscribe again.
+    ///
+    /// ```
+    /// use sse_proto::{Event, EventType};
+    /// use sse_proto::publisher::Publisher;
+    ///
+    /// let publisher: Publisher = Publisher::new();
+    /// let mut chat = publisher.subscribe("chat", (), [])?;
+    /// let farewell = Event::new("closed").with_type(EventType::new("bye")?);
+    /// assert_eq!(publisher.disconnect("chat", Some(farewell))?, 1);
+    /// # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    /// # let core::task::Poll::Ready(Some(chunk)) = chat.poll_next(&mut cx) else { panic!() };
+    /// assert_eq!(chunk.as_bytes(), b"event: bye\ndata: closed\n\n");
+    /// # assert!(matches!(chat.poll_next(&mut cx), core::task::Poll::Ready(None)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn disconnect(
+        &self,
+        channels: impl Channels,
+        farewell: Option<Event<'_>>,
+    ) -> Result<usize, PublishError> {
+        let shared = self.shared();
+        let config = &shared.config;
+        check_channels(&channels, config.max_channels)?;
+        let farewell = farewell
+            .map(|event| encode_checked(event, config).map(|(chunk, _)| chunk))
+            .transpose()?;
+        let mut state = lock(&shared.state);
+        let mut ended: Vec<Arc<Slot<P>>> = Vec::new();
+        for name in channels.names() {
+            if let Some(members) = state.channels.get(name) {
+                for slot in members.values() {
+                    if slot.finish(farewell.as_ref()) {
+                        ended.push(Arc::clone(slot));
+                    }
+                }
+            }
+        }
+        for slot in &ended {
+            state.unregister(slot);
+        }
+        Ok(ended.len())
+    }
+
     /// Closes the publisher: subscriptions end after what is queued for them,
     /// and publishing or subscribing is refused. Dropping the last clone of
     /// the publisher does the same.
