@@ -666,7 +666,10 @@ fn disconnect_ends_one_channels_streams_with_a_farewell() {
     let mut news = publisher.subscribe("news", (), []).unwrap();
     publisher.publish(Event::new("before"), "chat").unwrap();
     let farewell = Event::new("bye").with_type(EventType::new("sse-close").unwrap());
-    assert_eq!(publisher.disconnect("chat", Some(farewell)).unwrap(), 2);
+    assert_eq!(
+        publisher.disconnect("chat", Some(farewell.into())).unwrap(),
+        2
+    );
     let expected = [
         msg(1, "before"),
         "event: sse-close\ndata: bye\n\n".to_string(),

@@ -260,17 +260,6 @@ impl<P> Slot<P> {
         outcome
     }
 
-    /// Ends the stream after what is queued (publisher closed).
-    pub(crate) fn close(&self) {
-        let mut q = lock(&self.queue);
-        if q.end.is_none() {
-            q.end = Some(End::Closed);
-        }
-        let waker = q.take_waker();
-        drop(q);
-        wake(waker);
-    }
-
     /// Ends the stream after what is queued and then `farewell`, which is
     /// queued even over the bound: it is the last chunk this subscriber gets.
     /// False if the stream had already ended.
