@@ -701,3 +701,29 @@ fn disconnect_ends_one_channels_streams_with_a_farewell() {
         Err(PublishError::Channel(_))
     ));
 }
+
+/// A server shutting down tells each subscriber when to come back.
+#[test]
+fn close_with_a_retry_hint() {
+    let publisher: Publisher = publisher(PublisherConfig::new());
+    let mut a = publisher.subscribe("a", (), []).unwrap();
+    let mut b = publisher.subscribe("b", (), []).unwrap();
+    publisher.publish(Event::new("last"), "a").unwrap();
+    publisher
+        .close_with(Some(sse_proto::Frame::Retry(2500)))
+        .unwrap();
+    assert_eq!(
+        drain(&mut a),
+        [
+            msg(1, "last"),
+            "retry: 2500\n".to_string(),
+            "END".to_string()
+        ]
+    );
+    assert_eq!(drain(&mut b), ["retry: 2500\n", "END"]);
+    assert!(publisher.is_closed());
+    assert!(matches!(
+        publisher.publish(Event::new("x"), "a"),
+        Err(PublishError::Closed)
+    ));
+}
