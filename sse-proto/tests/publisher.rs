@@ -769,3 +769,77 @@ mod resume_model {
         }
     }
 }
+
+/// The predecessors' `close` action: the server ends the streams of one
+/// channel's subscribers, after what is queued for them and a farewell that
+/// is neither numbered nor replayed; others are untouched and the channel
+/// can be joined again.
+#[test]
+fn disconnect_ends_one_channels_streams_with_a_farewell() {
+    let publisher: Publisher = publisher(PublisherConfig::new());
+    let mut chat = publisher.subscribe("chat", (), []).unwrap();
+    let mut both = publisher.subscribe(["chat", "news"], (), []).unwrap();
+    let mut news = publisher.subscribe("news", (), []).unwrap();
+    publisher.publish(Event::new("before"), "chat").unwrap();
+    let farewell = Event::new("bye").with_type(EventType::new("sse-close").unwrap());
+    assert_eq!(
+        publisher.disconnect("chat", Some(farewell.into())).unwrap(),
+        2
+    );
+    let expected = [
+        msg(1, "before"),
+        "event: sse-close\ndata: bye\n\n".to_string(),
+        "END".to_string(),
+    ];
+    assert_eq!(drain(&mut chat), expected);
+    assert_eq!(drain(&mut both), expected);
+    assert_eq!(publisher.subscribers("chat").unwrap().len(), 0);
+    assert_eq!(publisher.subscribers("news").unwrap().len(), 1);
+    assert_eq!(publisher.stats().subscribers, 1);
+
+    publisher
+        .publish(Event::new("after"), ["chat", "news"])
+        .unwrap();
+    assert_eq!(drain(&mut news), [msg(2, "after")]);
+    // Coming back from the last id it saw: the missed event, no farewell.
+    let mut again = publisher
+        .subscriber(())
+        .channels("chat")
+        .last_event_id(Some("1"))
+        .subscribe()
+        .unwrap();
+    assert_eq!(drain(&mut again), [msg(2, "after")]);
+    assert_eq!(publisher.disconnect("chat", None).unwrap(), 1);
+    assert_eq!(drain(&mut again), ["END"]);
+    assert_eq!(publisher.disconnect("nobody", None).unwrap(), 0);
+    assert!(matches!(
+        publisher.disconnect("bad\nname", None),
+        Err(PublishError::Channel(_))
+    ));
+}
+
+/// A server shutting down tells each subscriber when to come back.
+#[test]
+fn close_with_a_retry_hint() {
+    let publisher: Publisher = publisher(PublisherConfig::new());
+    let mut a = publisher.subscribe("a", (), []).unwrap();
+    let mut b = publisher.subscribe("b", (), []).unwrap();
+    publisher.publish(Event::new("last"), "a").unwrap();
+    publisher
+        .close_with(Some(sse_proto::Frame::Retry(2500)))
+        .unwrap();
+    assert_eq!(
+        drain(&mut a),
+        [
+            msg(1, "last"),
+            "retry: 2500\n".to_string(),
+            "END".to_string()
+        ]
+    );
+    assert_eq!(drain(&mut b), ["retry: 2500\n", "END"]);
+    assert!(publisher.is_closed());
+    assert!(matches!(
+        publisher.publish(Event::new("x"), "a"),
+        Err(PublishError::Closed)
+    ));
+}

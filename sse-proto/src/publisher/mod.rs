@@ -484,12 +484,12 @@ impl<P> Shared<P> {
         lock(&self.state).unregister(slot);
     }
 
-    fn close(&self) {
+    fn close(&self, farewell: Option<&Chunk>) {
         let mut state = lock(&self.state);
         state.closed = true;
         for members in state.channels.values() {
             for slot in members.values() {
-                slot.close();
+                slot.finish(farewell);
             }
         }
     }
@@ -500,7 +500,7 @@ struct Handle<P>(Arc<Shared<P>>);
 
 impl<P> Drop for Handle<P> {
     fn drop(&mut self) {
-        self.0.close();
+        self.0.close(None);
     }
 }
 
@@ -797,11 +797,82 @@ impl<P> Publisher<P> {
             .map(Position)
     }
 
+    /// Ends the streams of every subscriber of `channels`, after what is
+    /// queued for them and then `farewell`, if given (an event that asks the
+    /// client to stop, say, or a `retry:` hint). The farewell is not numbered and not kept in the
+    /// history, so a client that resumes never sees it again. Returns how
+    /// many subscribers were disconnected. The publisher stays open: clients
+    /// may subscribe again.
+    ///
+    /// ```
+    /// use sse_proto::{Event, EventType};
+    /// use sse_proto::publisher::Publisher;
+    ///
+    /// let publisher: Publisher = Publisher::new();
+    /// let mut chat = publisher.subscribe("chat", (), [])?;
+    /// let farewell = Event::new("closed").with_type(EventType::new("bye")?);
+    /// assert_eq!(publisher.disconnect("chat", Some(farewell.into()))?, 1);
+    /// # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    /// # let core::task::Poll::Ready(Some(chunk)) = chat.poll_next(&mut cx) else { panic!() };
+    /// assert_eq!(chunk.as_bytes(), b"event: bye\ndata: closed\n\n");
+    /// # assert!(matches!(chat.poll_next(&mut cx), core::task::Poll::Ready(None)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn disconnect(
+        &self,
+        channels: impl Channels,
+        farewell: Option<Frame<'_>>,
+    ) -> Result<usize, PublishError> {
+        let shared = self.shared();
+        let config = &shared.config;
+        check_channels(&channels, config.max_channels)?;
+        let farewell = encode_farewell(farewell, config)?;
+        let mut state = lock(&shared.state);
+        let mut ended: Vec<Arc<Slot<P>>> = Vec::new();
+        for name in channels.names() {
+            if let Some(members) = state.channels.get(name) {
+                for slot in members.values() {
+                    if slot.finish(farewell.as_ref()) {
+                        ended.push(Arc::clone(slot));
+                    }
+                }
+            }
+        }
+        for slot in &ended {
+            state.unregister(slot);
+        }
+        Ok(ended.len())
+    }
+
     /// Closes the publisher: subscriptions end after what is queued for them,
     /// and publishing or subscribing is refused. Dropping the last clone of
     /// the publisher does the same.
     pub fn close(&self) {
-        self.shared().close();
+        self.shared().close(None);
+    }
+
+    /// Closes the publisher as [`close`](Self::close) does, and sends every
+    /// subscriber `farewell` after what is queued for it: a `retry:` hint
+    /// that says when a restarting server will be back, say.
+    ///
+    /// ```
+    /// use sse_proto::Frame;
+    /// use sse_proto::publisher::Publisher;
+    ///
+    /// let publisher: Publisher = Publisher::new();
+    /// let mut sub = publisher.subscribe((), (), [])?;
+    /// publisher.close_with(Some(Frame::Retry(5000)))?;
+    /// # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    /// # let core::task::Poll::Ready(Some(chunk)) = sub.poll_next(&mut cx) else { panic!() };
+    /// assert_eq!(chunk.as_bytes(), b"retry: 5000\n");
+    /// # assert!(matches!(sub.poll_next(&mut cx), core::task::Poll::Ready(None)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn close_with(&self, farewell: Option<Frame<'_>>) -> Result<(), PublishError> {
+        let shared = self.shared();
+        let farewell = encode_farewell(farewell, &shared.config)?;
+        shared.close(farewell.as_ref());
+        Ok(())
     }
 
     /// Whether the publisher is closed.
@@ -904,6 +975,27 @@ fn encode_checked(
         (chunk.get(range.clone()) == Some(id.as_text().as_bytes())).then_some(range)
     });
     Ok((chunk, range))
+}
+
+/// Encodes a farewell frame, checked as a published event is.
+fn encode_farewell(
+    farewell: Option<Frame<'_>>,
+    config: &PublisherConfig,
+) -> Result<Option<Chunk>, PublishError> {
+    let Some(frame) = farewell else {
+        return Ok(None);
+    };
+    if let Frame::Event(event) = frame {
+        return encode_checked(event, config).map(|(chunk, _)| Some(chunk));
+    }
+    let len = frame.encoded_len();
+    if len > config.max_event_bytes {
+        return Err(PublishError::EventTooLarge {
+            len,
+            limit: config.max_event_bytes,
+        });
+    }
+    Ok(Some(Chunk::encode(frame)))
 }
 
 /// A `u64` in decimal, formatted on the stack.

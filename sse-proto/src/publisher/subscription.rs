@@ -267,15 +267,23 @@ impl<P> Slot<P> {
         outcome
     }
 
-    /// Ends the stream after what is queued (publisher closed).
-    pub(crate) fn close(&self) {
+    /// Ends the stream after what is queued and then `farewell`, which is
+    /// queued even over the bound: it is the last chunk this subscriber gets.
+    /// False if the stream had already ended.
+    pub(crate) fn finish(&self, farewell: Option<&Chunk>) -> bool {
         let mut q = lock(&self.queue);
-        if q.end.is_none() {
-            q.end = Some(End::Closed);
+        if q.end.is_some() {
+            return false;
         }
+        if let Some(chunk) = farewell {
+            q.bytes = q.bytes.saturating_add(cost(chunk));
+            q.live.push_back(chunk.clone());
+        }
+        q.end = Some(End::Closed);
         let waker = q.take_waker();
         drop(q);
         wake(waker);
+        true
     }
 
     /// Ends the stream and frees the queue (subscription dropped).

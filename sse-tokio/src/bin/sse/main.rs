@@ -4,6 +4,7 @@ mod filters;
 mod json;
 mod listen;
 mod publish;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -19,6 +20,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a hub: subscribe with GET /events?channel=.., publish with POST
+    /// /publish, and a chat page at / (http://127.0.0.1:5000 by default).
+    Serve(serve::ServeArgs),
     /// Read a raw text/event-stream on stdin, print each event as a JSON line
     /// ({"type", "data", "lastEventId"}) as soon as it is complete.
     Decode(filters::DecodeArgs),
@@ -35,6 +39,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => return run("serve", serve::serve(args)),
         Command::Decode(args) => filters::decode(&args),
         Command::Encode => filters::encode(),
         Command::Listen(args) => return run("listen", listen::listen(args)),
