@@ -29,11 +29,9 @@
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, and the ready endpoint.
 
-mod error;
 #[cfg(feature = "client")]
 mod event_source;
 mod reader;
-mod stream;
 mod writer;
 
 /// The `http` crate, whose types the client's and the server's APIs use
@@ -42,11 +40,12 @@ mod writer;
 pub use http;
 pub use sse_proto as proto;
 
-pub use error::Error;
 #[cfg(feature = "client")]
-pub use event_source::{Builder, EventSource, FailedResponse, Item};
+pub use event_source::{Builder, EventSource, Item};
 pub use reader::EventReader;
-pub use stream::EventStream;
+#[cfg(feature = "client")]
+pub use sse_hyper::FailedResponse;
+pub use sse_hyper::{Error, EventStream};
 pub use writer::EventWriter;
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};

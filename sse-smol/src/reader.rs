@@ -6,22 +6,13 @@ use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 use futures_io::AsyncRead;
-use sse_proto::{Decoder, EventId, Frame, FrameBuf, Limits};
+use sse_hyper::default_decoder;
+use sse_proto::{Decoder, EventId, Frame, FrameBuf};
 
-use crate::Error;
-
-/// The largest event the default decoder accepts: 1 MiB of data. The buffer
-/// is allocated zeroed, so memory the events never reach is not touched.
-pub(crate) const DEFAULT_MAX_EVENT_LEN: usize = 1 << 20;
+use sse_hyper::Error;
 
 /// How much is read from the source at a time.
 const READ_BUF_LEN: usize = 8 * 1024;
-
-/// The decoder the readers use unless told otherwise: default [`Limits`] and
-/// events of up to 1 MiB.
-pub(crate) fn default_decoder() -> Decoder<Box<[u8]>> {
-    Decoder::with_capacity(DEFAULT_MAX_EVENT_LEN, Limits::new())
-}
 
 /// Reads a `text/event-stream` from an [`AsyncRead`] and decodes it with
 /// [`sse_proto::Decoder`].
@@ -31,7 +22,7 @@ pub(crate) fn default_decoder() -> Decoder<Box<[u8]>> {
 /// built on it and yields owned [`FrameBuf`]s.
 ///
 /// Frames are events, `retry:` lines (also those outside any event) and,
-/// when the decoder's [`Limits::comments`] asks for them, comments. Any
+/// when the decoder's [`Limits::comments`](sse_proto::Limits::comments) asks for them, comments. Any
 /// chunking of the input gives the same frames.
 ///
 /// # Errors
@@ -77,7 +68,7 @@ impl<R: AsyncRead + Unpin> EventReader<R> {
         Self::with_decoder(reader, default_decoder())
     }
 
-    /// A reader that decodes with `decoder`: its [`Limits`] (for example to
+    /// A reader that decodes with `decoder`: its [`Limits`](sse_proto::Limits) (for example to
     /// report comments), its size, and its last event id (to resume).
     ///
     /// ```

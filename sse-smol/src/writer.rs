@@ -6,7 +6,7 @@ use futures_io::AsyncWrite;
 use futures_lite::AsyncWriteExt;
 use sse_proto::{Encoder, Frame, Text};
 
-use crate::Error;
+use sse_hyper::Error;
 
 /// The size of the buffer frames are encoded through.
 const WRITE_BUF_LEN: usize = 4 * 1024;

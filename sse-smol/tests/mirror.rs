@@ -6,9 +6,7 @@ use std::fs;
 use std::path::Path;
 
 /// Files whose code is the same in `sse-tokio` and `sse-smol`.
-const SHARED: [&str; 5] = [
-    "src/error.rs",
-    "src/stream.rs",
+const SHARED: [&str; 3] = [
     "src/event_source.rs",
     "src/event_source/request.rs",
     "src/event_source/tls.rs",

@@ -5,7 +5,7 @@ use std::io;
 use bytes::{Buf, BytesMut};
 use sse_proto::{DecodeError, Decoder, Frame, FrameBuf};
 
-use crate::reader::default_decoder;
+use sse_hyper::default_decoder;
 
 /// A [`tokio_util::codec`] decoder and encoder for `text/event-stream`, for
 /// use with `FramedRead`, `FramedWrite` and `Framed`.

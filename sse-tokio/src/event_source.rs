@@ -25,10 +25,9 @@ use sse_proto::{
     Verdict,
 };
 
-pub use self::request::FailedResponse;
+use sse_hyper::{Error, FailedResponse, default_decoder};
+
 use self::request::{BODY_PREFIX_LEN, Hop, Target};
-use crate::Error;
-use crate::reader::default_decoder;
 
 /// How long the body of a failed response is read for the error report.
 const BODY_PREFIX_WAIT: Duration = Duration::from_secs(1);

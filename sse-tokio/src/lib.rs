@@ -31,11 +31,9 @@
 //!   `Events::router`.
 
 mod codec;
-mod error;
 #[cfg(feature = "client")]
 mod event_source;
 mod reader;
-mod stream;
 mod writer;
 
 /// The `http` crate, whose types the client's and the server's APIs use
@@ -45,11 +43,12 @@ pub use http;
 pub use sse_proto as proto;
 
 pub use codec::EventCodec;
-pub use error::Error;
 #[cfg(feature = "client")]
-pub use event_source::{Builder, EventSource, FailedResponse, Item};
+pub use event_source::{Builder, EventSource, Item};
 pub use reader::EventReader;
-pub use stream::EventStream;
+#[cfg(feature = "client")]
+pub use sse_hyper::FailedResponse;
+pub use sse_hyper::{Error, EventStream};
 pub use writer::EventWriter;
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};

@@ -5,7 +5,7 @@ use std::time::Duration;
 use sse_proto::{Encoder, Frame, Text};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::Error;
+use sse_hyper::Error;
 
 /// The size of the buffer frames are encoded through.
 const WRITE_BUF_LEN: usize = 4 * 1024;

@@ -17,7 +17,7 @@ use tokio::time::{Instant, Sleep};
 use super::request::Target;
 #[cfg(feature = "rustls")]
 use super::tls;
-use crate::Error;
+use sse_hyper::Error;
 
 /// The connection hyper speaks HTTP over.
 pub(crate) type Io = TokioIo<Stream>;

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
-use crate::Error;
+use sse_hyper::Error;
 
 /// The configuration used unless the caller gives one: the system's root
 /// certificates, ring, safe protocol versions, HTTP/1.1 by ALPN. Built once

@@ -7,7 +7,8 @@ use sse_proto::DecodeError;
 #[cfg(feature = "client")]
 use crate::FailedResponse;
 
-/// Everything the readers, the writer and the client of this crate report.
+/// Everything the readers, the writer and the client report: the same type
+/// under every runtime (`sse_tokio::Error` and `sse_smol::Error` are this).
 ///
 /// Each variant wraps the error it comes from, which
 /// [`source`](std::error::Error::source) returns.

@@ -8,8 +8,7 @@ use futures_core::Stream;
 use pin_project_lite::pin_project;
 use sse_proto::{Decoder, EventId, Frame, FrameBuf};
 
-use crate::Error;
-use crate::reader::default_decoder;
+use crate::{Error, default_decoder};
 
 /// The error of a byte stream, boxed.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -19,7 +18,7 @@ pin_project! {
     /// `bytes_stream()`, or a hyper body through `http_body_util::BodyDataStream`)
     /// as a `text/event-stream`.
     ///
-    /// It works on any runtime. Each chunk is fed to [`sse_proto::Decoder`] as
+    /// It works on any runtime, and is the same type in every adapter. Each chunk is fed to [`sse_proto::Decoder`] as
     /// it arrives, so: a UTF-8 BOM is stripped once even when split across
     /// chunks; invalid UTF-8 never stalls the stream (text is read as a browser
     /// reads it, with U+FFFD); a long line split over many chunks is never
@@ -39,10 +38,9 @@ pin_project! {
     /// ```
     /// use futures_lite::{StreamExt, stream};
     /// use sse_proto::FrameBuf;
-    /// use sse_tokio::EventStream;
+    /// use sse_hyper::EventStream; // or sse_tokio::EventStream, sse_smol::EventStream
     ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), sse_tokio::Error> {
+    /// # futures_lite::future::block_on(async {
     /// // Chunks as an HTTP client delivers them: a BOM split in two, a
     /// // standalone `retry:`, an event split mid-line.
     /// let chunks = [&b"\xEF\xBB"[..], b"\xBFretry: 500\n\nda", b"ta: hi\n\n"];
@@ -50,8 +48,8 @@ pin_project! {
     /// let frames: Vec<FrameBuf> = EventStream::new(body).try_collect().await?;
     /// assert_eq!(frames[0], FrameBuf::Retry(500));
     /// assert!(matches!(&frames[1], FrameBuf::Event(event) if event.data() == "hi"));
-    /// # Ok(())
-    /// # }
+    /// # Ok::<(), sse_hyper::Error>(())
+    /// # }).unwrap();
     /// ```
     #[derive(Debug)]
     pub struct EventStream<S, C> {
