@@ -17,9 +17,7 @@ pub struct FailedResponse {
 }
 
 impl FailedResponse {
-    // Public until the adapters' `EventSource` moves here.
-    #[doc(hidden)]
-    pub fn new(url: Uri, response: http::response::Parts, body: Bytes) -> Self {
+    pub(crate) fn new(url: Uri, response: http::response::Parts, body: Bytes) -> Self {
         Self {
             url,
             status: response.status,

@@ -7,14 +7,23 @@
 
 mod error;
 #[cfg(feature = "client")]
+mod event_source;
+#[cfg(feature = "client")]
 mod failed;
+pub mod rt;
 mod stream;
 
 use sse_proto::{Decoder, Limits};
 
+/// The `http` crate, whose types the client's and the server's APIs use
+/// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
+#[cfg(any(feature = "client", feature = "server"))]
+pub use http;
 pub use sse_proto as proto;
 
 pub use error::Error;
+#[cfg(feature = "client")]
+pub use event_source::{Builder, EventSource, Item};
 #[cfg(feature = "client")]
 pub use failed::FailedResponse;
 pub use stream::EventStream;

@@ -29,26 +29,34 @@
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, and the ready endpoint.
 
-#[cfg(feature = "client")]
-mod event_source;
 mod reader;
+mod rt;
 mod writer;
 
 /// The `http` crate, whose types the client's and the server's APIs use
 /// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
 #[cfg(any(feature = "client", feature = "server"))]
-pub use http;
+pub use sse_hyper::http;
 pub use sse_proto as proto;
 
-#[cfg(feature = "client")]
-pub use event_source::{Builder, EventSource, Item};
 pub use reader::EventReader;
-#[cfg(feature = "client")]
-pub use sse_hyper::FailedResponse;
+pub use rt::SmolRuntime;
 pub use sse_hyper::{Error, EventStream};
+#[cfg(feature = "client")]
+pub use sse_hyper::{FailedResponse, Item};
 pub use writer::EventWriter;
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
+
+/// An HTTP client for event streams that reconnects on its own, as browsers
+/// do, and resumes with `Last-Event-ID`: [`sse_hyper::EventSource`] on
+/// [`SmolRuntime`].
+#[cfg(feature = "client")]
+pub type EventSource = sse_hyper::EventSource<SmolRuntime>;
+
+/// Sets up an [`EventSource`]: [`sse_hyper::Builder`] on [`SmolRuntime`].
+#[cfg(feature = "client")]
+pub type Builder = sse_hyper::Builder<SmolRuntime>;
 
 #[cfg(feature = "server")]
 pub mod server;

@@ -1,8 +1,6 @@
-//! HTTP plumbing for `EventSource`: what to connect to, the request to send,
-//! where a redirect leads, and the report of a failed response. No I/O and
-//! no protocol decisions (those are `sse_proto::Client`'s).
-//!
-//! This file is the same in `sse-tokio` and `sse-smol`.
+//! HTTP plumbing for `EventSource`: what to connect to, the request to send
+//! and where a redirect leads. No I/O and no protocol decisions (those are
+//! `sse_proto::Client`'s).
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
@@ -11,7 +9,7 @@ use http::{Method, Request, Uri};
 use http_body_util::Full;
 use sse_proto::ResponseHead;
 
-use sse_hyper::Error;
+use crate::Error;
 
 /// How many bytes of a failed response's body are kept for the error.
 pub(crate) const BODY_PREFIX_LEN: usize = 4 * 1024;

@@ -1,8 +1,8 @@
 //! [`EventSource`]: an HTTP client for event streams that reconnects as
 //! `sse_proto::Client` decides.
 
+mod io;
 mod request;
-mod rt;
 #[cfg(feature = "rustls")]
 mod tls;
 
@@ -25,9 +25,10 @@ use sse_proto::{
     Verdict,
 };
 
-use sse_hyper::{Error, FailedResponse, default_decoder};
-
+use self::io::{Clock, Connector, Io};
 use self::request::{BODY_PREFIX_LEN, Hop, Target};
+use crate::rt::Connect;
+use crate::{Error, FailedResponse, default_decoder};
 
 /// How long the body of a failed response is read for the error report.
 const BODY_PREFIX_WAIT: Duration = Duration::from_secs(1);
@@ -51,7 +52,9 @@ pub enum Item {
 ///
 /// It is a thin driver: [`sse_proto::Client`] decides what to request, how
 /// to read each response, and when to reconnect; this type does the HTTP
-/// (hyper, HTTP/1.1, `https` with the `rustls` feature) and the timers.
+/// (hyper, HTTP/1.1, `https` with the `rustls` feature), and the runtime
+/// `R` the connections and the timers ([`Connect`]). Name it through an
+/// adapter: `sse_tokio::EventSource` or `sse_smol::EventSource`.
 ///
 /// The stream yields [`Item::Open`] each time a connection opens, then the
 /// events, and errors as they happen: an error is a report, and the stream
@@ -65,8 +68,9 @@ pub enum Item {
 ///
 /// The connection is driven inside the stream's `poll_next`, so it needs
 /// no task of its own and closes when the `EventSource` is dropped. It uses
-/// tokio's TCP and timers: poll it inside a tokio runtime with I/O and time
-/// enabled.
+/// the runtime's TCP and timers: `sse_tokio::EventSource` must be polled
+/// inside a tokio runtime with I/O and time enabled, `sse_smol::EventSource`
+/// (async-net and async-io) runs on any executor.
 ///
 /// ```no_run
 /// use futures_lite::StreamExt;
@@ -86,33 +90,33 @@ pub enum Item {
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct EventSource {
+pub struct EventSource<R: Connect> {
     client: Client<Box<[u8]>>,
     /// The first request of every attempt.
     first: Hop,
-    connector: rt::Connector,
-    clock: rt::Clock,
-    state: State,
+    connector: Connector<R>,
+    clock: Clock<R>,
+    state: State<R>,
 }
 
 /// A request in flight, until its response head arrives.
-type Exchanging = Pin<Box<dyn Future<Output = Result<Exchange, Error>> + Send>>;
+type Exchanging<R> = Pin<Box<dyn Future<Output = Result<Exchange<R>, Error>> + Send>>;
 
-enum State {
+enum State<R: Connect> {
     /// No request in flight: the connection model says what is next.
     Idle,
     /// A request is on its way; `hop` is what was asked.
-    Requesting { hop: Hop, exchange: Exchanging },
+    Requesting { hop: Hop, exchange: Exchanging<R> },
     /// An event stream is open.
     Streaming {
-        conn: Conn,
+        conn: Conn<R>,
         body: Incoming,
         /// Received but not yet decoded.
         chunk: Bytes,
     },
     /// Reading the start of a failed response's body, for the error.
     Failing {
-        conn: Conn,
+        conn: Conn<R>,
         body: Incoming,
         url: Uri,
         head: response::Parts,
@@ -121,7 +125,7 @@ enum State {
     },
 }
 
-impl std::fmt::Debug for State {
+impl<R: Connect> std::fmt::Debug for State<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Idle => "Idle",
@@ -140,30 +144,30 @@ enum Ready {
 }
 
 /// A response head and the connection it came on.
-struct Exchange {
+struct Exchange<R: Connect> {
     response: Response<Incoming>,
-    conn: Conn,
+    conn: Conn<R>,
 }
 
 /// hyper's half of an HTTP/1.1 connection: the future that does its I/O.
-type Connection = Pin<Box<http1::Connection<rt::Io, Full<Bytes>>>>;
+type Connection<R> = Pin<Box<http1::Connection<Io<R>, Full<Bytes>>>>;
 
 /// An HTTP/1.1 connection, polled by whoever reads its response.
-struct Conn {
+struct Conn<R: Connect> {
     /// Kept so that hyper does not close the connection early.
     _sender: SendRequest<Full<Bytes>>,
     /// `None` once it has finished; its errors reach the body too.
-    connection: Option<Connection>,
+    connection: Option<Connection<R>>,
 }
 
-impl Conn {
+impl<R: Connect> Conn<R> {
     fn poll(&mut self, cx: &mut Context<'_>) {
         poll_connection(&mut self.connection, cx);
     }
 }
 
 /// Polls `connection` until it finishes.
-fn poll_connection(connection: &mut Option<Connection>, cx: &mut Context<'_>) {
+fn poll_connection<R: Connect>(connection: &mut Option<Connection<R>>, cx: &mut Context<'_>) {
     if let Some(conn) = connection {
         if conn.as_mut().poll(cx).is_ready() {
             *connection = None;
@@ -172,11 +176,11 @@ fn poll_connection(connection: &mut Option<Connection>, cx: &mut Context<'_>) {
 }
 
 /// Connects, sends `request` and waits for the response head.
-async fn exchange(
-    connector: rt::Connector,
+async fn exchange<R: Connect>(
+    connector: Connector<R>,
     target: Target,
     request: Request<Full<Bytes>>,
-) -> Result<Exchange, Error> {
+) -> Result<Exchange<R>, Error> {
     let io = connector.connect(&target).await?;
     let (mut sender, connection) = http1::handshake(io).await?;
     let mut connection = Some(Box::pin(connection));
@@ -197,7 +201,7 @@ async fn exchange(
     })
 }
 
-impl EventSource {
+impl<R: Connect> EventSource<R> {
     /// An `EventSource` that GETs `url`, with the default configuration.
     ///
     /// Fails if `url` is not an `http` (or, with the `rustls` feature,
@@ -212,7 +216,7 @@ impl EventSource {
 
     /// A builder, to set the method, headers, body, connection model
     /// configuration and limits.
-    pub fn builder<U>(url: U) -> Builder
+    pub fn builder<U>(url: U) -> Builder<R>
     where
         U: TryInto<Uri>,
         U::Error: Into<::http::Error>,
@@ -368,7 +372,7 @@ impl EventSource {
     fn respond(
         &mut self,
         now: sse_proto::Instant,
-        exchange: Exchange,
+        exchange: Exchange<R>,
     ) -> Option<Result<Ready, Error>> {
         let State::Requesting { hop, .. } = std::mem::replace(&mut self.state, State::Idle) else {
             return None;
@@ -429,7 +433,7 @@ impl EventSource {
     }
 }
 
-impl Stream for EventSource {
+impl<R: Connect> Stream for EventSource<R> {
     type Item = Result<Item, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -482,12 +486,12 @@ impl Stream for EventSource {
 /// # }
 /// ```
 #[derive(Debug)]
-pub struct Builder {
-    parts: Result<Parts, Error>,
+pub struct Builder<R> {
+    parts: Result<Parts<R>, Error>,
 }
 
 #[derive(Debug)]
-struct Parts {
+struct Parts<R> {
     uri: Uri,
     method: Method,
     headers: HeaderMap,
@@ -495,10 +499,10 @@ struct Parts {
     config: ClientConfig,
     decoder: Option<Decoder<Box<[u8]>>>,
     last_event_id: Option<String>,
-    connector: rt::Connector,
+    connector: Connector<R>,
 }
 
-impl Builder {
+impl<R: Connect> Builder<R> {
     fn new<U>(url: U) -> Self
     where
         U: TryInto<Uri>,
@@ -514,12 +518,12 @@ impl Builder {
                 config: ClientConfig::new(),
                 decoder: None,
                 last_event_id: None,
-                connector: rt::Connector::default(),
+                connector: Connector::default(),
             }),
         }
     }
 
-    fn and_then(self, f: impl FnOnce(Parts) -> Result<Parts, Error>) -> Self {
+    fn and_then(self, f: impl FnOnce(Parts<R>) -> Result<Parts<R>, Error>) -> Self {
         Self {
             parts: self.parts.and_then(f),
         }
@@ -614,7 +618,7 @@ impl Builder {
     }
 
     /// Builds the `EventSource`. It connects when first polled.
-    pub fn build(self) -> Result<EventSource, Error> {
+    pub fn build(self) -> Result<EventSource<R>, Error> {
         let parts = self.parts?;
         let target = Target::new(parts.uri)?;
         let mut decoder = parts.decoder.unwrap_or_else(default_decoder);
@@ -631,7 +635,7 @@ impl Builder {
                 body: parts.body,
             },
             connector: parts.connector,
-            clock: rt::Clock::new(),
+            clock: Clock::new(),
             state: State::Idle,
         })
     }

@@ -1,7 +1,6 @@
 //! TLS for `EventSource` through rustls (ring): the default configuration
-//! with the system's root certificates, and errors.
-//!
-//! This file is the same in `sse-tokio` and `sse-smol`.
+//! with the system's root certificates, and errors. The handshake itself is
+//! the runtime's ([`Connect::connect_tls`](crate::rt::Connect::connect_tls)).
 
 use std::io;
 use std::sync::{Arc, OnceLock};
@@ -9,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 
-use sse_hyper::Error;
+use crate::Error;
 
 /// The configuration used unless the caller gives one: the system's root
 /// certificates, ring, safe protocol versions, HTTP/1.1 by ALPN. Built once
