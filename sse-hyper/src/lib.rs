@@ -11,6 +11,8 @@ mod event_source;
 #[cfg(feature = "client")]
 mod failed;
 pub mod rt;
+#[cfg(feature = "server")]
+pub mod server;
 mod stream;
 
 use sse_proto::{Decoder, Limits};

@@ -334,23 +334,6 @@ fn a_hand_written_service_serves_a_subscription_or_any_stream() {
     });
 }
 
-/// The ready endpoint has no runtime-specific code: the same file serves
-/// both adapters, so they cannot drift apart.
-#[test]
-fn the_endpoint_is_the_same_in_both_adapters() {
-    let read = |krate: &str| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join(krate)
-            .join("src/server/events.rs");
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    };
-    assert!(
-        read("sse-tokio") == read("sse-smol"),
-        "sse-tokio/src/server/events.rs and sse-smol/src/server/events.rs differ"
-    );
-}
-
 #[test]
 fn serve_tells_the_access_hook_who_is_calling() {
     run(|ex| async move {

@@ -1,8 +1,9 @@
 //! [`Events`]: a ready event-stream endpoint over a [`Publisher`], with an
 //! access hook, for any HTTP stack that speaks the `http` crate's types.
 
+use core::convert::Infallible;
 use core::fmt;
-use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
@@ -17,6 +18,7 @@ use sse_proto::EventId;
 use sse_proto::publisher::{DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, check_channel};
 
 use super::{KEEP_ALIVE, RETRY, SseBody};
+use crate::rt::Runtime;
 
 /// The path of the ready endpoint: `GET /events?channel=..`.
 pub const EVENTS_PATH: &str = "/events";
@@ -162,31 +164,42 @@ impl LastEventId {
 
 /// The body of an [`Events`] response: the event stream, or a refusal's
 /// message.
+///
+/// It is the same type whatever the runtime (the stream is boxed), so that
+/// a [`Refusal`] becomes a response without naming one.
 #[derive(Debug)]
 pub struct EventsBody(Inner);
 
-#[derive(Debug)]
 enum Inner {
-    Stream(SseBody),
+    Stream(Pin<Box<dyn Body<Data = Bytes, Error = Infallible> + Send>>),
     Full(Option<Bytes>),
 }
 
-impl From<SseBody> for EventsBody {
-    fn from(body: SseBody) -> Self {
-        Self(Inner::Stream(body))
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Stream(_) => f.write_str("Stream"),
+            Self::Full(bytes) => f.debug_tuple("Full").field(bytes).finish(),
+        }
+    }
+}
+
+impl<R: Runtime> From<SseBody<R>> for EventsBody {
+    fn from(body: SseBody<R>) -> Self {
+        Self(Inner::Stream(Box::pin(body)))
     }
 }
 
 impl Body for EventsBody {
     type Data = Bytes;
-    type Error = core::convert::Infallible;
+    type Error = Infallible;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match &mut self.get_mut().0 {
-            Inner::Stream(body) => Pin::new(body).poll_frame(cx),
+            Inner::Stream(body) => body.as_mut().poll_frame(cx),
             Inner::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
         }
     }
@@ -219,28 +232,31 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 ///
 /// Before the stream starts: invalid channels or `Last-Event-ID` get `400`, a
 /// refusal from the hook its own response (`401`, `403`, ...), a full or
-/// closed publisher `503`. Each adapter mounts it its own way (an axum
-/// router, a hyper service); [`handle`](Self::handle) answers one request
-/// anywhere.
-pub struct Events<P> {
+/// closed publisher `503`. Mount it as a hyper service
+/// ([`service`](Self::service)) or, with the `axum` feature, an axum router
+/// (`router`); [`handle`](Self::handle) answers one request anywhere. The
+/// streams' keep-alive runs on the runtime `R`.
+pub struct Events<P, R> {
     publisher: Publisher<P>,
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    runtime: PhantomData<fn() -> R>,
 }
 
-impl<P> Clone for Events<P> {
+impl<P, R> Clone for Events<P, R> {
     fn clone(&self) -> Self {
         Self {
             publisher: self.publisher.clone(),
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            runtime: PhantomData,
         }
     }
 }
 
-impl<P> fmt::Debug for Events<P> {
+impl<P, R> fmt::Debug for Events<P, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")
             .field("publisher", &self.publisher)
@@ -250,7 +266,7 @@ impl<P> fmt::Debug for Events<P> {
     }
 }
 
-impl<P: Send + Sync + 'static> Events<P> {
+impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
     /// Everyone may subscribe to any channel, with `P::default()` as
     /// properties.
     pub fn new(publisher: Publisher<P>) -> Self
@@ -300,6 +316,7 @@ impl<P: Send + Sync + 'static> Events<P> {
             access,
             keep_alive: Some(KEEP_ALIVE),
             retry: Some(RETRY),
+            runtime: PhantomData,
         }
     }
 
@@ -322,7 +339,7 @@ impl<P: Send + Sync + 'static> Events<P> {
 
     /// Subscribes for one request head (the method and path are not
     /// checked): the stream's body, or the refusal to send instead.
-    pub async fn subscribe(&self, parts: &Parts) -> Result<SseBody, Refusal> {
+    pub async fn subscribe(&self, parts: &Parts) -> Result<SseBody<R>, Refusal> {
         let limit = self.publisher.config().max_channels_value();
         let mut channels: Vec<String> = Vec::new();
         for channel in query_values(parts, "channel") {
