@@ -10,10 +10,12 @@ mod error;
 mod event_source;
 #[cfg(feature = "client")]
 mod failed;
+mod reader;
 pub mod rt;
 #[cfg(feature = "server")]
 pub mod server;
 mod stream;
+mod writer;
 
 use sse_proto::{Decoder, Limits};
 
@@ -28,7 +30,9 @@ pub use error::Error;
 pub use event_source::{Builder, EventSource, Item};
 #[cfg(feature = "client")]
 pub use failed::FailedResponse;
+pub use reader::EventReader;
 pub use stream::EventStream;
+pub use writer::EventWriter;
 
 /// The largest event the default decoder accepts: 1 MiB of data.
 const DEFAULT_MAX_EVENT_LEN: usize = 1 << 20;

@@ -29,9 +29,7 @@
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, and the ready endpoint.
 
-mod reader;
 mod rt;
-mod writer;
 
 /// The `http` crate, whose types the client's and the server's APIs use
 /// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
@@ -39,14 +37,22 @@ mod writer;
 pub use sse_hyper::http;
 pub use sse_proto as proto;
 
-pub use reader::EventReader;
 pub use rt::SmolRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
 pub use sse_hyper::{FailedResponse, Item};
-pub use writer::EventWriter;
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
+
+/// Events out of an [`AsyncRead`](futures_io::AsyncRead), borrowed
+/// (`next_event`) or owned (a `Stream`): [`sse_hyper::EventReader`] on
+/// [`SmolRuntime`].
+pub type EventReader<R> = sse_hyper::EventReader<R, SmolRuntime>;
+
+/// Events, comments and retry hints into an
+/// [`AsyncWrite`](futures_io::AsyncWrite): [`sse_hyper::EventWriter`] on
+/// [`SmolRuntime`].
+pub type EventWriter<W> = sse_hyper::EventWriter<W, SmolRuntime>;
 
 /// An HTTP client for event streams that reconnects on its own, as browsers
 /// do, and resumes with `Last-Event-ID`: [`sse_hyper::EventSource`] on

@@ -3,13 +3,18 @@
 #[cfg(feature = "client")]
 mod connect;
 
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 #[cfg(any(feature = "client", feature = "server"))]
 use std::time::Instant;
 
 #[cfg(any(feature = "client", feature = "server"))]
 use async_io::Timer;
+use futures_io::{AsyncRead, AsyncWrite};
 #[cfg(any(feature = "client", feature = "server"))]
 use sse_hyper::rt::Runtime;
+use sse_hyper::rt::{Reads, Writes};
 
 /// smol, for sse-hyper's generic types: this crate's
 /// [`EventSource`](crate::EventSource), [`EventReader`](crate::EventReader)
@@ -35,5 +40,29 @@ impl Runtime for SmolRuntime {
 
     fn reset(sleep: &mut Self::Sleep, deadline: Instant) {
         sleep.set_at(deadline);
+    }
+}
+
+impl<R: AsyncRead + ?Sized> Reads<R> for SmolRuntime {
+    fn poll_read(
+        reader: Pin<&mut R>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        reader.poll_read(cx, buf)
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> Writes<W> for SmolRuntime {
+    fn poll_write(
+        writer: Pin<&mut W>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        writer.poll_write(cx, buf)
+    }
+
+    fn poll_flush(writer: Pin<&mut W>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        writer.poll_flush(cx)
     }
 }

@@ -31,9 +31,7 @@
 //!   `Events::router`.
 
 mod codec;
-mod reader;
 mod rt;
-mod writer;
 
 /// The `http` crate, whose types the client's and the server's APIs use
 /// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
@@ -42,14 +40,22 @@ pub use sse_hyper::http;
 pub use sse_proto as proto;
 
 pub use codec::EventCodec;
-pub use reader::EventReader;
 pub use rt::TokioRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
 pub use sse_hyper::{FailedResponse, Item};
-pub use writer::EventWriter;
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
+
+/// Events out of an [`AsyncRead`](tokio::io::AsyncRead), borrowed
+/// (`next_event`) or owned (a `Stream`): [`sse_hyper::EventReader`] on
+/// [`TokioRuntime`].
+pub type EventReader<R> = sse_hyper::EventReader<R, TokioRuntime>;
+
+/// Events, comments and retry hints into an
+/// [`AsyncWrite`](tokio::io::AsyncWrite): [`sse_hyper::EventWriter`] on
+/// [`TokioRuntime`].
+pub type EventWriter<W> = sse_hyper::EventWriter<W, TokioRuntime>;
 
 /// An HTTP client for event streams that reconnects on its own, as browsers
 /// do, and resumes with `Last-Event-ID`: [`sse_hyper::EventSource`] on

@@ -3,11 +3,16 @@
 #[cfg(feature = "client")]
 mod connect;
 
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 #[cfg(any(feature = "client", feature = "server"))]
-use std::{pin::Pin, time::Instant};
+use std::time::Instant;
 
 #[cfg(any(feature = "client", feature = "server"))]
 use sse_hyper::rt::Runtime;
+use sse_hyper::rt::{Reads, Writes};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// tokio, for sse-hyper's generic types: this crate's
 /// [`EventSource`](crate::EventSource), [`EventReader`](crate::EventReader)
@@ -34,5 +39,31 @@ impl Runtime for TokioRuntime {
 
     fn reset(sleep: &mut Self::Sleep, deadline: Instant) {
         sleep.as_mut().reset(deadline.into());
+    }
+}
+
+impl<R: AsyncRead + ?Sized> Reads<R> for TokioRuntime {
+    fn poll_read(
+        reader: Pin<&mut R>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut buf = ReadBuf::new(buf);
+        ready!(reader.poll_read(cx, &mut buf))?;
+        Poll::Ready(Ok(buf.filled().len()))
+    }
+}
+
+impl<W: AsyncWrite + ?Sized> Writes<W> for TokioRuntime {
+    fn poll_write(
+        writer: Pin<&mut W>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        writer.poll_write(cx, buf)
+    }
+
+    fn poll_flush(writer: Pin<&mut W>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        writer.poll_flush(cx)
     }
 }

@@ -1,21 +1,26 @@
-//! [`EventReader`]: events out of an [`AsyncRead`].
+//! [`EventReader`]: events out of a runtime's reader.
 
+use std::fmt;
 use std::future::poll_fn;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use sse_hyper::default_decoder;
 use sse_proto::{Decoder, EventId, Frame, FrameBuf};
-use tokio::io::{AsyncRead, ReadBuf};
 
-use sse_hyper::Error;
+use crate::rt::Reads;
+use crate::{Error, default_decoder};
 
 /// How much is read from the source at a time.
 const READ_BUF_LEN: usize = 8 * 1024;
 
-/// Reads a `text/event-stream` from an [`AsyncRead`] and decodes it with
-/// [`sse_proto::Decoder`].
+/// Reads a `text/event-stream` from a reader of the runtime `Rt` and
+/// decodes it with [`sse_proto::Decoder`].
+///
+/// The reader is whatever the runtime reads ([`Reads`]): a
+/// `tokio::io::AsyncRead` as `sse_tokio::EventReader<R>`, a
+/// `futures_io::AsyncRead` as `sse_smol::EventReader<R>`.
 ///
 /// [`next_event`](Self::next_event) borrows each frame from the decoder:
 /// reading allocates nothing per event. The [`Stream`] implementation is
@@ -33,7 +38,7 @@ const READ_BUF_LEN: usize = 8 * 1024;
 ///
 /// ```
 /// use sse_proto::Frame;
-/// use sse_tokio::EventReader;
+/// use sse_tokio::EventReader; // or sse_smol::EventReader
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), sse_tokio::Error> {
@@ -50,8 +55,7 @@ const READ_BUF_LEN: usize = 8 * 1024;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
-pub struct EventReader<R> {
+pub struct EventReader<R, Rt> {
     reader: R,
     decoder: Decoder<Box<[u8]>>,
     buf: Box<[u8]>,
@@ -60,9 +64,21 @@ pub struct EventReader<R> {
     filled: usize,
     /// The input ended or failed; the decoder has been finished.
     done: bool,
+    runtime: PhantomData<fn() -> Rt>,
 }
 
-impl<R: AsyncRead + Unpin> EventReader<R> {
+impl<R: fmt::Debug, Rt> fmt::Debug for EventReader<R, Rt> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventReader")
+            .field("reader", &self.reader)
+            .field("decoder", &self.decoder)
+            .field("buffered", &self.filled.saturating_sub(self.pos))
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
     /// A reader with the default limits: events of up to 1 MiB of data, ids
     /// up to 256 bytes, event types up to 128, comments not reported.
     pub fn new(reader: R) -> Self {
@@ -74,7 +90,7 @@ impl<R: AsyncRead + Unpin> EventReader<R> {
     ///
     /// ```
     /// use sse_proto::{Decoder, Limits};
-    /// use sse_tokio::EventReader;
+    /// use sse_tokio::EventReader; // or sse_smol::EventReader
     ///
     /// let input: &[u8] = b": keep-alive\n";
     /// let decoder = Decoder::with_capacity(64 * 1024, Limits::new().comments(256));
@@ -89,6 +105,7 @@ impl<R: AsyncRead + Unpin> EventReader<R> {
             pos: 0,
             filled: 0,
             done: false,
+            runtime: PhantomData,
         }
     }
 
@@ -133,13 +150,11 @@ impl<R: AsyncRead + Unpin> EventReader<R> {
             if self.done {
                 return Poll::Ready(None);
             }
-            let mut buf = ReadBuf::new(&mut self.buf);
-            let read = ready!(Pin::new(&mut self.reader).poll_read(cx, &mut buf));
-            let filled = buf.filled().len();
-            (self.pos, self.filled) = (0, filled);
+            let read = ready!(Rt::poll_read(Pin::new(&mut self.reader), cx, &mut self.buf));
+            (self.pos, self.filled) = (0, 0);
             match read {
-                Ok(()) if filled > 0 => {}
-                Ok(()) => {
+                Ok(n) if n > 0 => self.filled = n.min(self.buf.len()),
+                Ok(_) => {
                     self.finish();
                     return Poll::Ready(None);
                 }
@@ -157,7 +172,7 @@ impl<R: AsyncRead + Unpin> EventReader<R> {
     }
 }
 
-impl<R> EventReader<R> {
+impl<R, Rt> EventReader<R, Rt> {
     /// The last event id the stream set; `None` when empty.
     pub fn last_event_id(&self) -> Option<EventId<'_>> {
         self.decoder.last_event_id()
@@ -185,7 +200,7 @@ impl<R> EventReader<R> {
     }
 }
 
-impl<R: AsyncRead + Unpin> Stream for EventReader<R> {
+impl<R: Unpin, Rt: Reads<R>> Stream for EventReader<R, Rt> {
     type Item = Result<FrameBuf, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {

@@ -1,32 +1,41 @@
-//! [`EventWriter`]: events into an [`AsyncWrite`].
+//! [`EventWriter`]: events into a runtime's writer.
 
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::time::Duration;
 
-use futures_io::AsyncWrite;
-use futures_lite::AsyncWriteExt;
 use sse_proto::{Encoder, Frame, Text};
 
-use sse_hyper::Error;
+use crate::Error;
+use crate::rt::Writes;
 
 /// The size of the buffer frames are encoded through.
 const WRITE_BUF_LEN: usize = 4 * 1024;
 
-/// Writes a `text/event-stream` to an [`AsyncWrite`], encoding with
-/// [`sse_proto::Encoder`].
+/// Writes a `text/event-stream` to a writer of the runtime `Rt`, encoding
+/// with [`sse_proto::Encoder`].
+///
+/// The writer is whatever the runtime writes to ([`Writes`]): a
+/// `tokio::io::AsyncWrite` as `sse_tokio::EventWriter<W>`, a
+/// `futures_io::AsyncWrite` as `sse_smol::EventWriter<W>`.
 ///
 /// Each frame goes out through a small fixed buffer, so events of any size
 /// are written without allocating. Nothing is buffered between frames:
-/// wrap the writer in a [`BufWriter`](futures_lite::io::BufWriter) to batch them,
-/// and call [`flush`](Self::flush) to push them out.
+/// wrap the writer in the runtime's `BufWriter` to batch them, and call
+/// [`flush`](Self::flush) to push them out.
 ///
 /// Cancel safety: a frame is written in several writes; dropping a `send`
 /// future part way leaves half a frame in the output.
 ///
 /// ```
 /// use sse_proto::{Event, EventId};
-/// use sse_smol::EventWriter;
+/// use sse_tokio::EventWriter; // or sse_smol::EventWriter
 ///
-/// # fn main() -> Result<(), Box<dyn std::error::Error>> { smol::block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let mut writer = EventWriter::new(Vec::new());
 /// writer.send(Event::new("hello").with_id(EventId::new("1")?)).await?;
 /// writer.comment("keep-alive").await?;
@@ -34,20 +43,29 @@ const WRITE_BUF_LEN: usize = 4 * 1024;
 /// writer.flush().await?;
 /// assert_eq!(writer.get_ref(), b"id: 1\ndata: hello\n\n: keep-alive\nretry: 5000\n");
 /// # Ok(())
-/// # }) }
+/// # }
 /// ```
-#[derive(Debug)]
-pub struct EventWriter<W> {
+pub struct EventWriter<W, Rt> {
     writer: W,
     buf: Box<[u8]>,
+    runtime: PhantomData<fn() -> Rt>,
 }
 
-impl<W: AsyncWrite + Unpin> EventWriter<W> {
+impl<W: fmt::Debug, Rt> fmt::Debug for EventWriter<W, Rt> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventWriter")
+            .field("writer", &self.writer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: Unpin, Rt: Writes<W>> EventWriter<W, Rt> {
     /// A writer onto `writer`.
     pub fn new(writer: W) -> Self {
         Self {
             writer,
             buf: vec![0; WRITE_BUF_LEN].into_boxed_slice(),
+            runtime: PhantomData,
         }
     }
 
@@ -59,7 +77,7 @@ impl<W: AsyncWrite + Unpin> EventWriter<W> {
         while !encoder.is_done() {
             let len = encoder.encode(&mut self.buf);
             let encoded = self.buf.get(..len).unwrap_or_default();
-            self.writer.write_all(encoded).await?;
+            write_all::<W, Rt>(&mut self.writer, encoded).await?;
         }
         Ok(())
     }
@@ -79,11 +97,23 @@ impl<W: AsyncWrite + Unpin> EventWriter<W> {
 
     /// Flushes the underlying writer.
     pub async fn flush(&mut self) -> Result<(), Error> {
-        Ok(self.writer.flush().await?)
+        Ok(poll_fn(|cx| Rt::poll_flush(Pin::new(&mut self.writer), cx)).await?)
     }
 }
 
-impl<W> EventWriter<W> {
+/// Writes all of `bytes`, as `AsyncWriteExt::write_all` does.
+async fn write_all<W: Unpin, Rt: Writes<W>>(writer: &mut W, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        let n = poll_fn(|cx| Rt::poll_write(Pin::new(&mut *writer), cx, bytes)).await?;
+        if n == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        bytes = bytes.get(n..).unwrap_or_default();
+    }
+    Ok(())
+}
+
+impl<W, Rt> EventWriter<W, Rt> {
     /// The underlying writer.
     pub fn get_ref(&self) -> &W {
         &self.writer
