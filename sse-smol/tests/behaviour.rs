@@ -6,6 +6,8 @@ use sse_smol as sse;
 
 #[path = "../../sse-tokio/tests/shared/reader.rs"]
 mod reader;
+#[path = "../../sse-tokio/tests/shared/scripted.rs"]
+mod scripted;
 #[path = "../../sse-tokio/tests/shared/server.rs"]
 mod server;
 #[cfg(feature = "client")]
@@ -16,7 +18,6 @@ mod stream;
 
 /// What the shared tests need from the runtime.
 mod rt {
-    use std::collections::VecDeque;
     use std::io;
     use std::net::SocketAddr;
     use std::pin::Pin;
@@ -26,6 +27,8 @@ mod rt {
     use futures_lite::{AsyncRead, future};
     use smol::Timer;
     use smol::net::TcpStream;
+
+    use crate::scripted::Scripted;
 
     /// Longer than any test needs; a test that takes this long has hung.
     const LIMIT: Duration = Duration::from_secs(20);
@@ -43,36 +46,13 @@ mod rt {
         TcpStream::connect(addr).await.expect("connect")
     }
 
-    /// A reader that returns exactly these chunks (or errors), one per
-    /// read, then the end of the input.
-    pub(crate) fn scripted(chunks: Vec<io::Result<Vec<u8>>>) -> Scripted {
-        Scripted {
-            chunks: chunks.into(),
-        }
-    }
-
-    pub(crate) struct Scripted {
-        chunks: VecDeque<io::Result<Vec<u8>>>,
-    }
-
     impl AsyncRead for Scripted {
         fn poll_read(
-            mut self: Pin<&mut Self>,
+            self: Pin<&mut Self>,
             _: &mut Context<'_>,
             buf: &mut [u8],
         ) -> Poll<io::Result<usize>> {
-            match self.chunks.pop_front() {
-                None => Poll::Ready(Ok(0)),
-                Some(Err(error)) => Poll::Ready(Err(error)),
-                Some(Ok(mut chunk)) => {
-                    let n = chunk.len().min(buf.len());
-                    buf[..n].copy_from_slice(&chunk[..n]);
-                    if n < chunk.len() {
-                        self.chunks.push_front(Ok(chunk.split_off(n)));
-                    }
-                    Poll::Ready(Ok(n))
-                }
-            }
+            Poll::Ready(self.get_mut().read(buf))
         }
     }
 }

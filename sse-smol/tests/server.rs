@@ -2,7 +2,6 @@
 //! endpoint and its access hook, resume, keep-alive, vanished clients.
 #![cfg(feature = "server")]
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,15 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_io::Timer;
-use bytes::Bytes;
 use futures_lite::{StreamExt as _, future};
-use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
+use smol::Executor;
 use smol::net::{TcpListener, TcpStream};
-use smol::{Executor, Task};
 use smol_hyper::rt::FuturesIo;
-use sse_proto::{Decoder, Event, EventBuf, Frame, Limits};
+use sse_proto::{Event, EventBuf};
 use sse_smol::Publisher;
 use sse_smol::server::{Events, Refusal, SseBody, serve};
 
@@ -71,26 +68,10 @@ where
     addr
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Got {
-    Event(EventBuf),
-    Retry(u64),
-    Comment(String),
-}
+#[path = "../../sse-tokio/tests/shared/http_client.rs"]
+mod http_client;
 
-fn event(id: u64, data: &str) -> Got {
-    Got::Event(EventBuf::new(data).with_id(id.to_string()).unwrap())
-}
-
-/// A streaming response read with a plain hyper client.
-struct Client {
-    status: http::StatusCode,
-    headers: http::HeaderMap,
-    body: Incoming,
-    decoder: Decoder<Box<[u8]>>,
-    frames: VecDeque<Got>,
-    _connection: Task<()>,
-}
+use http_client::{Client, Got, event};
 
 impl Client {
     async fn get(
@@ -100,71 +81,12 @@ impl Client {
         headers: &[(&str, &str)],
     ) -> Self {
         let stream = within("connect", TcpStream::connect(addr)).await.unwrap();
-        let (mut sender, connection) = within(
-            "handshake",
-            hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(FuturesIo::new(stream)),
-        )
-        .await
-        .unwrap();
-        let connection = executor.spawn(async move {
-            let _ = connection.await;
-        });
-        let mut request = http::Request::get(target).header("host", "127.0.0.1");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let response = within(
-            "response head",
-            sender.send_request(request.body(Empty::new()).unwrap()),
-        )
-        .await
-        .unwrap();
-        let (parts, body) = response.into_parts();
-        Self {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-            decoder: Decoder::with_capacity(1 << 16, Limits::new().comments(64)),
-            frames: VecDeque::new(),
-            _connection: connection,
-        }
-    }
-
-    async fn next(&mut self) -> Option<Got> {
-        loop {
-            if let Some(frame) = self.frames.pop_front() {
-                return Some(frame);
-            }
-            let frame = within("body frame", self.body.frame()).await?.ok()?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            let mut input = &data[..];
-            while let Some(frame) = self.decoder.decode(&mut input) {
-                self.frames.push_back(match frame.unwrap() {
-                    Frame::Event(event) => Got::Event(EventBuf::from(event)),
-                    Frame::Retry(ms) => Got::Retry(ms),
-                    Frame::Comment(text) => Got::Comment(text.to_string_lossy().into_owned()),
-                });
-            }
-        }
-    }
-
-    async fn events(&mut self, n: usize) -> Vec<Got> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            match self.next().await {
-                Some(Got::Comment(_)) => {}
-                Some(got) => out.push(got),
-                None => break,
-            }
-        }
-        out
-    }
-
-    async fn text(mut self) -> String {
-        let body = within("body", (&mut self.body).collect()).await.unwrap();
-        String::from_utf8(body.to_bytes().to_vec()).unwrap()
+        let spawn = |connection| -> Box<dyn Send> {
+            Box::new(executor.spawn(async move {
+                let _ = connection.await;
+            }))
+        };
+        Self::request(FuturesIo::new(stream), spawn, target, headers).await
     }
 }
 

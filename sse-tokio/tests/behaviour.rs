@@ -5,6 +5,8 @@ use sse_tokio as sse;
 
 #[path = "shared/reader.rs"]
 mod reader;
+#[path = "shared/scripted.rs"]
+mod scripted;
 #[path = "shared/server.rs"]
 mod server;
 #[cfg(feature = "client")]
@@ -15,7 +17,6 @@ mod stream;
 
 /// What the shared tests need from the runtime.
 mod rt {
-    use std::collections::VecDeque;
     use std::io;
     use std::net::SocketAddr;
     use std::pin::Pin;
@@ -24,6 +25,8 @@ mod rt {
 
     use tokio::io::{AsyncRead, ReadBuf};
     use tokio::net::TcpStream;
+
+    use crate::scripted::Scripted;
 
     /// Longer than any test needs; a test that takes this long has hung.
     const LIMIT: Duration = Duration::from_secs(20);
@@ -46,36 +49,15 @@ mod rt {
         TcpStream::connect(addr).await.expect("connect")
     }
 
-    /// A reader that returns exactly these chunks (or errors), one per
-    /// read, then the end of the input.
-    pub(crate) fn scripted(chunks: Vec<io::Result<Vec<u8>>>) -> Scripted {
-        Scripted {
-            chunks: chunks.into(),
-        }
-    }
-
-    pub(crate) struct Scripted {
-        chunks: VecDeque<io::Result<Vec<u8>>>,
-    }
-
     impl AsyncRead for Scripted {
         fn poll_read(
-            mut self: Pin<&mut Self>,
+            self: Pin<&mut Self>,
             _: &mut Context<'_>,
             buf: &mut ReadBuf<'_>,
         ) -> Poll<io::Result<()>> {
-            match self.chunks.pop_front() {
-                None => Poll::Ready(Ok(())),
-                Some(Err(error)) => Poll::Ready(Err(error)),
-                Some(Ok(mut chunk)) => {
-                    let n = chunk.len().min(buf.remaining());
-                    buf.put_slice(&chunk[..n]);
-                    if n < chunk.len() {
-                        self.chunks.push_front(Ok(chunk.split_off(n)));
-                    }
-                    Poll::Ready(Ok(()))
-                }
-            }
+            let n = self.get_mut().read(buf.initialize_unfilled())?;
+            buf.advance(n);
+            Poll::Ready(Ok(()))
         }
     }
 }

@@ -3,7 +3,6 @@
 //! clients.
 #![cfg(all(feature = "server", feature = "axum"))]
 
-use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,15 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_lite::StreamExt as _;
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sse_proto::publisher::{LagPolicy, PublisherConfig};
-use sse_proto::{Decoder, Event, EventBuf, Frame, FrameBuf, Limits};
+use sse_proto::{Event, EventBuf, FrameBuf};
 use sse_tokio::Publisher;
 use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -33,27 +30,10 @@ async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     }
 }
 
-/// A frame as a client sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Got {
-    Event(EventBuf),
-    Retry(u64),
-    Comment(String),
-}
+#[path = "shared/http_client.rs"]
+mod http_client;
 
-fn event(id: u64, data: &str) -> Got {
-    Got::Event(EventBuf::new(data).with_id(id.to_string()).unwrap())
-}
-
-/// A streaming response read with a plain hyper client.
-struct Client {
-    status: http::StatusCode,
-    headers: http::HeaderMap,
-    body: Incoming,
-    decoder: Decoder<Box<[u8]>>,
-    frames: VecDeque<Got>,
-    connection: JoinHandle<()>,
-}
+use http_client::{Client, Got, event};
 
 impl Client {
     async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Self {
@@ -61,77 +41,21 @@ impl Client {
     }
 
     async fn get_on(stream: TcpStream, target: &str, headers: &[(&str, &str)]) -> Self {
-        let (mut sender, connection) = within(
-            "handshake",
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)),
-        )
-        .await
-        .unwrap();
-        let connection = tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let mut request = http::Request::get(target).header("host", "127.0.0.1");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(Empty::<Bytes>::new()).unwrap();
-        let response = within("response head", sender.send_request(request))
-            .await
-            .unwrap();
-        let (parts, body) = response.into_parts();
-        Self {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-            decoder: Decoder::with_capacity(1 << 16, Limits::new().comments(64)),
-            frames: VecDeque::new(),
-            connection,
-        }
-    }
-
-    /// The next frame, or `None` at the end of the body.
-    async fn next(&mut self) -> Option<Got> {
-        loop {
-            if let Some(frame) = self.frames.pop_front() {
-                return Some(frame);
-            }
-            let frame = within("body frame", self.body.frame()).await?.ok()?;
-            let Ok(data) = frame.into_data() else {
-                continue;
-            };
-            let mut input = &data[..];
-            while let Some(frame) = self.decoder.decode(&mut input) {
-                self.frames.push_back(match frame.unwrap() {
-                    Frame::Event(event) => Got::Event(EventBuf::from(event)),
-                    Frame::Retry(ms) => Got::Retry(ms),
-                    Frame::Comment(text) => Got::Comment(text.to_string_lossy().into_owned()),
-                });
-            }
-        }
-    }
-
-    /// The next frames that are not keep-alive comments.
-    async fn events(&mut self, n: usize) -> Vec<Got> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            match self.next().await {
-                Some(Got::Comment(_)) => {}
-                Some(got) => out.push(got),
-                None => break,
-            }
-        }
-        out
-    }
-
-    async fn text(mut self) -> String {
-        let body = within("body", (&mut self.body).collect()).await.unwrap();
-        String::from_utf8(body.to_bytes().to_vec()).unwrap()
+        let spawn = |connection| -> Box<dyn Send> {
+            Box::new(AbortOnDrop(tokio::spawn(async move {
+                let _ = connection.await;
+            })))
+        };
+        Self::request(TokioIo::new(stream), spawn, target, headers).await
     }
 }
 
-impl Drop for Client {
+/// Stops a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
     fn drop(&mut self) {
-        self.connection.abort();
+        self.0.abort();
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use futures_lite::StreamExt;
 
 use crate::rt;
+use crate::scripted::scripted;
 use crate::server::Step;
 use crate::sse::proto::{Decoder, Event, EventBuf, EventId, EventType, Frame, FrameBuf, Limits};
 use crate::sse::{Error, EventReader, EventWriter};
@@ -89,7 +90,7 @@ fn reader_yields_the_same_frames_however_the_input_is_split() {
     rt::run(async {
         for split in splits(STREAM) {
             let input = split.iter().cloned().map(Ok).collect();
-            let mut reader = EventReader::with_decoder(rt::scripted(input), commenting_decoder());
+            let mut reader = EventReader::with_decoder(scripted(input), commenting_decoder());
             let mut borrowed = Vec::new();
             while let Some(frame) = reader.next_event().await {
                 borrowed.push(show_frame(frame));
@@ -98,7 +99,7 @@ fn reader_yields_the_same_frames_however_the_input_is_split() {
             assert_eq!(reader.last_event_id(), None);
 
             let input = split.iter().cloned().map(Ok).collect();
-            let reader = EventReader::with_decoder(rt::scripted(input), commenting_decoder());
+            let reader = EventReader::with_decoder(scripted(input), commenting_decoder());
             let owned: Vec<String> = reader.map(show_owned).collect().await;
             assert_eq!(owned, stream_frames(), "{split:?}");
         }
@@ -121,7 +122,7 @@ fn reader_reports_an_oversized_event_and_goes_on() {
     rt::run(async {
         let input = chunks(&[b"data: short\n\ndata: this one is too long\n\nid: 2\ndata: ok\n\n"]);
         let decoder = Decoder::with_capacity(16, Limits::new());
-        let reader = EventReader::with_decoder(rt::scripted(input), decoder);
+        let reader = EventReader::with_decoder(scripted(input), decoder);
         let frames: Vec<String> = reader.map(show_owned).collect().await;
         assert_eq!(
             frames,
@@ -140,7 +141,7 @@ fn reader_ends_after_an_io_error_and_drops_the_unfinished_event() {
         let mut input = chunks(&[b"data: one\n\ndata: unfini"]);
         input.push(Err(io::ErrorKind::ConnectionReset.into()));
         input.push(Ok(b"shed\n\n".to_vec()));
-        let mut reader = EventReader::new(rt::scripted(input));
+        let mut reader = EventReader::new(scripted(input));
         let mut frames = Vec::new();
         while let Some(frame) = reader.next_event().await {
             frames.push(show_frame(frame));
@@ -174,8 +175,7 @@ fn writer_output_reads_back_as_the_same_frames() {
              retry: 2500\nid: 8\ndata: owned\n\nretry: 1\n"
         );
 
-        let reader =
-            EventReader::with_decoder(rt::scripted(chunks(&[&bytes])), commenting_decoder());
+        let reader = EventReader::with_decoder(scripted(chunks(&[&bytes])), commenting_decoder());
         let frames: Vec<String> = reader.map(show_owned).collect().await;
         assert_eq!(
             frames,
@@ -193,7 +193,7 @@ fn writer_output_reads_back_as_the_same_frames() {
 #[test]
 fn readers_writers_and_their_futures_are_send() {
     fn send<T: Send>(_: &T) {}
-    let mut reader = EventReader::new(rt::scripted(Vec::new()));
+    let mut reader = EventReader::new(scripted(Vec::new()));
     send(&reader.next_event());
     send(&reader);
     let mut writer = EventWriter::new(Vec::new());
@@ -210,7 +210,7 @@ fn writer_streams_an_event_larger_than_its_buffer() {
         let bytes = writer.into_inner();
         assert_eq!(bytes.len(), Event::new(&data).encoded_len());
 
-        let mut reader = EventReader::new(rt::scripted(chunks(&[&bytes])));
+        let mut reader = EventReader::new(scripted(chunks(&[&bytes])));
         let Some(Ok(Frame::Event(event))) = reader.next_event().await else {
             panic!("expected the event");
         };
