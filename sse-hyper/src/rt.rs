@@ -72,12 +72,19 @@ pub trait Connect: Runtime {
     /// A handshake error that rustls reports (an untrusted certificate, say)
     /// is expected inside the `io::Error` (as `tokio-rustls` and
     /// `futures-rustls` put it), so that the client can report it as
-    /// [`Error::Tls`](crate::Error). A runtime without TLS fails with
+    /// [`Error::Tls`](crate::Error). By default, for a runtime without TLS
+    /// (whose [`Tls`](Self::Tls) is [`NoTls`]), it fails with
     /// [`io::ErrorKind::Unsupported`].
     fn connect_tls(
         tcp: Self::Tcp,
         tls: TlsConnect,
-    ) -> impl Future<Output = io::Result<Self::Tls>> + Send;
+    ) -> impl Future<Output = io::Result<Self::Tls>> + Send {
+        drop((tcp, tls));
+        std::future::ready(Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "https needs TLS, which this build has not got (the adapter's `rustls` feature)",
+        )))
+    }
 }
 
 /// What a TLS handshake needs: the client configuration and the name the

@@ -5,7 +5,9 @@ use std::io;
 
 use async_net::TcpStream;
 use smol_hyper::rt::FuturesIo;
-use sse_hyper::rt::{Connect, TlsConnect};
+use sse_hyper::rt::Connect;
+#[cfg(feature = "rustls")]
+use sse_hyper::rt::TlsConnect;
 
 use super::SmolRuntime;
 
@@ -32,13 +34,5 @@ impl Connect for SmolRuntime {
         let connector = futures_rustls::TlsConnector::from(config);
         let stream = connector.connect(server_name, tcp.into_inner()).await?;
         Ok(FuturesIo::new(stream))
-    }
-
-    #[cfg(not(feature = "rustls"))]
-    async fn connect_tls(_: Self::Tcp, _: TlsConnect) -> io::Result<Self::Tls> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "https needs the `rustls` feature of sse-smol",
-        ))
     }
 }

@@ -3,7 +3,9 @@
 use std::io;
 
 use hyper_util::rt::TokioIo;
-use sse_hyper::rt::{Connect, TlsConnect};
+use sse_hyper::rt::Connect;
+#[cfg(feature = "rustls")]
+use sse_hyper::rt::TlsConnect;
 use tokio::net::TcpStream;
 
 use super::TokioRuntime;
@@ -31,13 +33,5 @@ impl Connect for TokioRuntime {
         let connector = tokio_rustls::TlsConnector::from(config);
         let stream = connector.connect(server_name, tcp.into_inner()).await?;
         Ok(TokioIo::new(stream))
-    }
-
-    #[cfg(not(feature = "rustls"))]
-    async fn connect_tls(_: Self::Tcp, _: TlsConnect) -> io::Result<Self::Tls> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "https needs the `rustls` feature of sse-tokio",
-        ))
     }
 }
