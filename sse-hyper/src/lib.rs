@@ -1,9 +1,92 @@
-//! Server-Sent Events over hyper, on any runtime: the part of the adapters
-//! that does not depend on the runtime.
+//! Server-Sent Events over hyper, on any runtime: everything the adapters
+//! share, written once.
 //!
-//! Most users depend on an adapter, `sse-tokio` or `sse-smol`, which
-//! re-exports everything here under the same names. This crate is for code
-//! that must work with both, and for adding another runtime.
+//! Most users never name this crate. They depend on an adapter, `sse-tokio`
+//! or `sse-smol`, which re-exports these types under the same names with
+//! its runtime filled in (`sse_tokio::EventSource` is
+//! `sse_hyper::EventSource<TokioRuntime>`), so switching runtime is
+//! changing one import. Depend on this crate to write code for both
+//! runtimes, or to add a runtime.
+//!
+//! What is here: the [`EventSource`] client (hyper, HTTP/1.1, rustls
+//! configuration), [`EventReader`] and [`EventWriter`] over a runtime's own
+//! readers and writers, [`EventStream`] over any stream of byte chunks, the
+//! [`server`] side ([`SseBody`](server::SseBody), the
+//! [`Events`](server::Events) endpoint, axum glue), one [`Error`], and
+//! [`rt`], the traits a runtime implements.
+//!
+//! What is not: protocol rules (they are [`sse_proto`]'s, which this crate
+//! drives and re-exports as [`proto`]), and any runtime. This crate depends
+//! on no executor, reactor or timer: the runtime comes in through [`rt`],
+//! implemented by an adapter for a marker type, and nothing is spawned (the
+//! client's connection is driven inside its `poll_next`, a body inside
+//! hyper's).
+//!
+//! ```text
+//!  the runtime's            this crate                 sse_proto
+//!  TCP, TLS, timer ──▶ rt::Connect, rt::Runtime ──▶ EventSource ──▶ Client, Decoder
+//!  AsyncRead/Write ──▶ rt::Reads, rt::Writes    ──▶ EventReader / EventWriter
+//!  any byte stream ─────────────────────────────▶ EventStream
+//!  Publisher ──▶ SseBody (keep-alive on rt::Runtime) ──▶ http_body::Body ──▶ hyper, axum
+//! ```
+//!
+//! Code written once for every runtime names the runtime as a parameter:
+//!
+//! ```
+//! use futures_lite::StreamExt;
+//! use sse_hyper::rt::Reads;
+//! use sse_hyper::{Error, EventReader};
+//! use sse_proto::FrameBuf;
+//!
+//! /// The data of every event, from any reader of any runtime.
+//! async fn all_data<R: Unpin, Rt: Reads<R>>(
+//!     reader: EventReader<R, Rt>,
+//! ) -> Result<Vec<String>, Error> {
+//!     let frames: Vec<FrameBuf> = reader.try_collect().await?;
+//!     let data = frames.into_iter().filter_map(|frame| match frame {
+//!         FrameBuf::Event(event) => Some(event.data().to_owned()),
+//!         _ => None,
+//!     });
+//!     Ok(data.collect())
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Error> {
+//! // On tokio, through the adapter: EventReader<&[u8], TokioRuntime>.
+//! let input: &[u8] = b"data: one\n\ndata: two\n\n";
+//! let data = all_data(sse_tokio::EventReader::new(input)).await?;
+//! assert_eq!(data, ["one", "two"]);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Adding a runtime
+//!
+//! Declare a marker (`pub enum MyRuntime {}`), implement [`rt::Runtime`]
+//! (its clock and a timer), [`rt::Connect`] (TCP, and TLS over it, for the
+//! client), and [`rt::Reads`] and [`rt::Writes`] for its I/O traits, then
+//! name the types with it: `pub type EventSource =
+//! sse_hyper::EventSource<MyRuntime>;`. `sse-smol`'s `rt.rs` is the
+//! example: about a hundred lines.
+//!
+//! # Features
+//!
+//! The adapters turn these on from their features of the same names.
+//!
+//! - `client` (default): [`EventSource`], [`Builder`], [`Item`],
+//!   [`FailedResponse`] and [`rt::Connect`]; hyper's HTTP/1.1 client.
+//! - `rustls`: `https` for [`EventSource`]: the rustls configuration (ring,
+//!   the system's root certificates) and [`Error::Tls`]; the handshake is
+//!   the runtime's ([`rt::Connect::connect_tls`]).
+//! - `server` (default): [`server`]: [`SseBody`](server::SseBody), the
+//!   response headers, the [`Events`](server::Events) endpoint and its
+//!   hyper service.
+//! - `axum`: axum responses for the server types, the
+//!   [`LastEventId`](server::LastEventId) extractor and `Events::router`
+//!   (axum without its `tokio` feature: no runtime).
+//!
+//! Without features: [`EventReader`], [`EventWriter`], [`EventStream`] and
+//! [`Error`], and no hyper.
 
 mod error;
 #[cfg(feature = "client")]

@@ -19,8 +19,8 @@
 //!   [`EventId`] are checked when they are built, so no value can inject a
 //!   field into a stream.
 //!
-//! Runtimes, sockets and HTTP live in the adapter crates (`sse-tokio`,
-//! `sse-smol`), which drive this crate.
+//! HTTP lives in `sse-hyper`, which drives this crate, and runtimes and
+//! sockets in the adapter crates (`sse-tokio`, `sse-smol`).
 //!
 //! ```
 //! use sse_proto::{Decoder, Event, EventId, Frame};

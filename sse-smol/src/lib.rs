@@ -2,8 +2,11 @@
 //! async-io.
 //!
 //! This crate moves bytes, arms timers and wakes tasks; every protocol rule
-//! lives in [`sse_proto`], which it re-exports. `sse-tokio` offers the same
-//! types under the same names for tokio.
+//! lives in [`sse_proto`], which it re-exports, and everything that does not
+//! depend on the runtime (the client, the readers and writers, the server
+//! side) in [`sse_hyper`], whose types it names with smol filled in
+//! ([`SmolRuntime`]). `sse-tokio` offers the same types under the same
+//! names for tokio.
 //!
 //! - [`EventReader`]: events out of an [`AsyncRead`](futures_io::AsyncRead),
 //!   borrowed (`next_event`, no allocation per event) or owned (a `Stream`).
@@ -13,7 +16,7 @@
 //!   HTTP client's response body.
 //! - [`EventSource`] (feature `client`, on by default): an HTTP client that
 //!   reconnects and resumes as [`sse_proto::Client`] decides. It runs on any
-//!   executor.
+//!   executor (async-net's TCP, async-io's timers).
 //! - [`Publisher`]: the fan-out publisher of [`sse_proto::publisher`], the
 //!   very same type in both adapters; [`server::SseBody`] (feature `server`,
 //!   on by default) serves a [`Subscription`] as a streaming HTTP body with
@@ -21,13 +24,32 @@
 //!   /events?channel=..` endpoint over a publisher with an access hook.
 //!   [`server::serve`] runs hyper on an `async_net::TcpListener`.
 //!
+//! ```
+//! use sse_proto::{Event, Frame};
+//! use sse_smol::{EventReader, EventWriter};
+//!
+//! # fn main() -> Result<(), sse_smol::Error> { smol::block_on(async {
+//! let mut writer = EventWriter::new(Vec::new());
+//! writer.send(Event::new("hello")).await?;
+//! let bytes = writer.into_inner();
+//! let mut reader = EventReader::new(&bytes[..]);
+//! let Some(Ok(Frame::Event(event))) = reader.next_event().await else {
+//!     panic!("expected an event");
+//! };
+//! assert_eq!(event.data(), "hello");
+//! # Ok(())
+//! # }) }
+//! ```
+//!
 //! # Features
 //!
 //! - `client` (default): [`EventSource`], over hyper (HTTP/1.1), plain `http`.
 //! - `rustls`: `https` for [`EventSource`], through rustls (ring) with the
 //!   system's root certificates.
 //! - `server` (default): [`server`], the event stream as an HTTP response
-//!   body, and the ready endpoint.
+//!   body, the ready endpoint, and [`serve`](server::serve).
+//!
+//! Each turns on sse-hyper's feature of the same name.
 
 mod rt;
 

@@ -1,8 +1,11 @@
 //! Server-Sent Events on tokio: the `sse-proto` core bound to tokio I/O.
 //!
 //! This crate moves bytes, arms timers and wakes tasks; every protocol rule
-//! lives in [`sse_proto`], which it re-exports. `sse-smol` offers the same
-//! types under the same names for smol.
+//! lives in [`sse_proto`], which it re-exports, and everything that does not
+//! depend on the runtime (the client, the readers and writers, the server
+//! side) in [`sse_hyper`], whose types it names with tokio filled in
+//! ([`TokioRuntime`]). `sse-smol` offers the same types under the same
+//! names for smol.
 //!
 //! - [`EventReader`]: events out of an [`AsyncRead`](tokio::io::AsyncRead),
 //!   borrowed (`next_event`, no allocation per event) or owned (a `Stream`).
@@ -12,13 +15,34 @@
 //!   HTTP client's response body.
 //! - [`EventCodec`]: the same as a `tokio_util::codec` pair.
 //! - [`EventSource`] (feature `client`, on by default): an HTTP client that
-//!   reconnects and resumes as [`sse_proto::Client`] decides.
+//!   reconnects and resumes as [`sse_proto::Client`] decides, on tokio's TCP
+//!   and timers.
 //! - [`Publisher`]: the fan-out publisher of [`sse_proto::publisher`], the
 //!   very same type in both adapters; [`server::SseBody`] (feature `server`,
 //!   on by default) serves a [`Subscription`] as a streaming HTTP body with
-//!   keep-alive comments, and [`server::Events`] is a ready `GET
-//!   /events?channel=..` endpoint over a publisher with an access hook.
+//!   keep-alive comments on tokio's clock, and [`server::Events`] is a ready
+//!   `GET /events?channel=..` endpoint over a publisher with an access hook.
 //!   [`axum`] (feature `axum`) mounts it as a router.
+//! - The `sse` command-line tool (feature `cli`).
+//!
+//! ```
+//! use sse_proto::{Event, Frame};
+//! use sse_tokio::{EventReader, EventWriter};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), sse_tokio::Error> {
+//! let (client, server) = tokio::io::duplex(64);
+//! let mut writer = EventWriter::new(server);
+//! writer.send(Event::new("hello")).await?;
+//! drop(writer);
+//! let mut reader = EventReader::new(client);
+//! let Some(Ok(Frame::Event(event))) = reader.next_event().await else {
+//!     panic!("expected an event");
+//! };
+//! assert_eq!(event.data(), "hello");
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Features
 //!
@@ -29,6 +53,9 @@
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
 //!   `Events::router`.
+//! - `cli`: the `sse` binary.
+//!
+//! Each turns on sse-hyper's feature of the same name.
 
 mod codec;
 mod rt;
