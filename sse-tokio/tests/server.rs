@@ -504,6 +504,21 @@ async fn keep_alive_comments_fill_silence_and_events_push_them_back() {
     assert_eq!(next().await, (": keep-alive\n".into(), 43));
 }
 
+/// A keep-alive interval too long for the clock means never, not a panic.
+#[tokio::test(start_paused = true)]
+async fn an_endless_keep_alive_interval_never_fires() {
+    let publisher: Publisher = Publisher::new();
+    let subscription = publisher.subscribe((), (), []).unwrap();
+    let mut body = SseBody::new(subscription).keep_alive(Some(Duration::MAX));
+    let retry = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(&retry[..], b"retry: 3000\n");
+    let silent = tokio::time::timeout(Duration::from_secs(3600), body.frame()).await;
+    assert!(silent.is_err(), "nothing is sent in an hour");
+    publisher.publish(Event::new("still live"), ()).unwrap();
+    let event = body.frame().await.unwrap().unwrap().into_data().unwrap();
+    assert_eq!(&event[..], b"id: 1\ndata: still live\n\n");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn any_stream_of_events_can_be_served() {
     let listener = listen().await;

@@ -11,15 +11,17 @@ use rustls::pki_types::ServerName;
 use crate::Error;
 
 /// The configuration used unless the caller gives one: the system's root
-/// certificates, ring, safe protocol versions, HTTP/1.1 by ALPN. Built once
-/// per process, on the first `https` connection (reading the roots is
-/// blocking file I/O that takes milliseconds).
+/// certificates, ring, safe protocol versions, HTTP/1.1 by ALPN. Built on
+/// the first `https` connection (reading the roots is blocking file I/O that
+/// takes milliseconds) and kept once it succeeds; a failure (no root
+/// certificates yet) is tried again on the next connection.
 pub(crate) fn default_config() -> Result<Arc<ClientConfig>, Error> {
-    static DEFAULT: OnceLock<Result<Arc<ClientConfig>, rustls::Error>> = OnceLock::new();
-    DEFAULT
-        .get_or_init(build_default)
-        .clone()
-        .map_err(Error::Tls)
+    static DEFAULT: OnceLock<Arc<ClientConfig>> = OnceLock::new();
+    if let Some(config) = DEFAULT.get() {
+        return Ok(Arc::clone(config));
+    }
+    let config = build_default().map_err(Error::Tls)?;
+    Ok(Arc::clone(DEFAULT.get_or_init(|| config)))
 }
 
 fn build_default() -> Result<Arc<ClientConfig>, rustls::Error> {

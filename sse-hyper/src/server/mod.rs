@@ -119,12 +119,21 @@ struct KeepAlive<R: Runtime> {
     last_sent: Instant,
 }
 
+/// `now + by`, or far in the future when that does not fit in an
+/// `Instant`: a keep-alive interval of `Duration::MAX` means never.
+fn after(now: Instant, by: Duration) -> Instant {
+    const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(by)
+        .or_else(|| now.checked_add(FAR))
+        .unwrap_or(now)
+}
+
 impl<R: Runtime> KeepAlive<R> {
     fn new(every: Duration) -> Self {
         let now = R::now();
         Self {
             every,
-            sleep: R::sleep_until(now + every),
+            sleep: R::sleep_until(after(now, every)),
             last_sent: now,
         }
     }
@@ -135,11 +144,11 @@ impl<R: Runtime> KeepAlive<R> {
             if Pin::new(&mut self.sleep).poll(cx).is_pending() {
                 return false;
             }
-            let due = self.last_sent + self.every;
+            let due = after(self.last_sent, self.every);
             let now = R::now();
             if now >= due {
                 self.last_sent = now;
-                R::reset(&mut self.sleep, now + self.every);
+                R::reset(&mut self.sleep, after(now, self.every));
                 return true;
             }
             // Something was sent since the timer was armed: wait the rest.
