@@ -29,6 +29,9 @@
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
 //!   `Events::router`.
+//! - `redis`: [`redis`], fan-out across several nodes through Redis Streams,
+//!   with resume from `Last-Event-ID` on any node; `rediss://` (TLS) with
+//!   `rustls` too.
 
 mod codec;
 mod error;
@@ -56,5 +59,7 @@ pub use sse_proto::publisher::{self, Publisher, Subscription};
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
