@@ -457,3 +457,46 @@ async fn a_node_past_the_feed_cap_sends_its_clients_to_the_channel_history() {
     assert_eq!(take(&mut back, 20).await, expected);
     marker(&a, "x", &mut [&mut back]).await;
 }
+
+/// Over HTTP (`server::Events`), a client this node cannot serve yet (it
+/// cannot reach Redis to read what the client missed) gets a stream with
+/// only the `retry:` hint, which ends: it comes back later, rather than
+/// missing or repeating events, and browsers reconnect on their own.
+#[cfg(feature = "server")]
+#[tokio::test]
+async fn the_endpoint_asks_a_client_it_cannot_serve_yet_to_come_back() {
+    use http_body_util::BodyExt as _;
+    use sse_tokio::server::Events;
+
+    let redis = RedisServer::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
+    let a = node(&redis.url()).await;
+    let b = node_with(&proxy.url(), PublisherConfig::new(), |c| {
+        c.timeout(Duration::from_millis(500))
+    })
+    .await;
+    let events = Events::new(b.publisher().clone())
+        .redis(b.clone())
+        .retry(Some(Duration::from_millis(1500)));
+    proxy.cut();
+    until("B sees its link down", || !b.health().up).await;
+    let newer = publish(&a, "newer", &["x"]).await;
+    let request = http::Request::get("/events?channel=x")
+        .header("last-event-id", newer.to_string())
+        .body(())
+        .unwrap();
+    let response = events.handle(request).await;
+    assert_eq!(response.status(), 200);
+    let body = tokio::time::timeout(WAIT, response.into_body().collect())
+        .await
+        .expect("the body ends")
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], b"retry: 1500\n");
+
+    // A client without an id, or one the local history knows, is served
+    // as usual, Redis or not.
+    let fresh = http::Request::get("/events?channel=x").body(()).unwrap();
+    assert_eq!(events.handle(fresh).await.status(), 200);
+    assert_eq!(b.publisher().stats().subscribers, 0);
+}

@@ -208,6 +208,20 @@ impl Body for EventsBody {
     }
 }
 
+/// A stream that ends at once: the body of a "come back later" answer,
+/// after its `retry:` hint.
+#[cfg(feature = "redis")]
+struct Nothing;
+
+#[cfg(feature = "redis")]
+impl futures_core::Stream for Nothing {
+    type Item = sse_proto::FrameBuf;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(None)
+    }
+}
+
 type AccessFuture<P> = Pin<Box<dyn Future<Output = Result<P, Refusal>> + Send>>;
 type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 
@@ -227,6 +241,8 @@ pub struct Events<P> {
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    #[cfg(feature = "redis")]
+    redis: Option<crate::redis::RedisPublisher<P>>,
 }
 
 impl<P> Clone for Events<P> {
@@ -236,6 +252,8 @@ impl<P> Clone for Events<P> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            #[cfg(feature = "redis")]
+            redis: self.redis.clone(),
         }
     }
 }
@@ -300,7 +318,40 @@ impl<P: Send + Sync + 'static> Events<P> {
             access,
             keep_alive: Some(KEEP_ALIVE),
             retry: Some(RETRY),
+            #[cfg(feature = "redis")]
+            redis: None,
         }
+    }
+
+    /// Serves the streams of a node joined to others through Redis (feature
+    /// `redis`): subscriptions go through
+    /// [`RedisPublisher::subscriber`](crate::redis::RedisPublisher::subscriber),
+    /// so a client resumes on this node from an id another node gave it.
+    /// Its local publisher replaces the one given before. Clients see the
+    /// same endpoint; a client whose `Last-Event-ID` this node cannot serve
+    /// yet (it has not read that far, or Redis is unreachable) gets a stream
+    /// with only the `retry:` hint, which ends, so that it comes back a
+    /// little later rather than miss or repeat events.
+    ///
+    /// ```no_run
+    /// use sse_tokio::Publisher;
+    /// use sse_tokio::publisher::PublisherConfig;
+    /// use sse_tokio::redis::{RedisConfig, RedisPublisher};
+    /// use sse_tokio::server::Events;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let local: Publisher = Publisher::with_config(PublisherConfig::new().generate_ids(false))?;
+    /// let redis = RedisPublisher::connect(local, RedisConfig::new("redis://127.0.0.1:6379")).await?;
+    /// let events = Events::new(redis.publisher().clone()).redis(redis.clone());
+    /// # let _ = events;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, redis: crate::redis::RedisPublisher<P>) -> Self {
+        self.publisher = redis.publisher().clone();
+        self.redis = Some(redis);
+        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -342,6 +393,12 @@ impl<P: Send + Sync + 'static> Events<P> {
         }
         let last_event_id = LastEventId::from_parts(parts)?;
         let properties = (self.access)(parts, channels.clone()).await?;
+        #[cfg(feature = "redis")]
+        if let Some(redis) = &self.redis {
+            return self
+                .subscribe_redis(redis, properties, &channels, last_event_id)
+                .await;
+        }
         let subscription = self
             .publisher
             .subscriber(properties)
@@ -351,6 +408,40 @@ impl<P: Send + Sync + 'static> Events<P> {
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry))
+    }
+
+    /// Subscribes through Redis; see [`redis`](Self::redis).
+    #[cfg(feature = "redis")]
+    async fn subscribe_redis(
+        &self,
+        redis: &crate::redis::RedisPublisher<P>,
+        properties: P,
+        channels: &[String],
+        last_event_id: LastEventId,
+    ) -> Result<SseBody, Refusal> {
+        use crate::redis::Error;
+        let subscribed = redis
+            .subscriber(properties)
+            .channels(channels)
+            .last_event_id(last_event_id.as_deref())
+            .subscribe()
+            .await;
+        match subscribed {
+            Ok(subscription) => Ok(SseBody::new(subscription)
+                .keep_alive(self.keep_alive)
+                .retry(self.retry)),
+            Err(Error::Subscribe(error)) => Err(error.into()),
+            Err(error @ (Error::Behind | Error::Redis(_))) => {
+                tracing::debug!(%error, "asking a resuming client to come back later");
+                Ok(SseBody::from_stream(Nothing)
+                    .keep_alive(None)
+                    .retry(Some(self.retry.unwrap_or(RETRY))))
+            }
+            Err(error) => Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error.to_string(),
+            )),
+        }
     }
 
     /// Answers one request (the path is not checked): `200` with the event
