@@ -85,6 +85,28 @@ impl Hub {
         }
     }
 
+    /// Polls `GET path` until `ready` accepts the response (a health check
+    /// that says the Redis link is down, say), and returns it.
+    pub(crate) fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        ready: impl Fn(&Response) -> bool,
+    ) -> Response {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let response = self.request("GET", path, &[], b"");
+            if ready(&response) {
+                return response;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within 20 s; last {path}: {response:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// One request, read to the end of the response.
     pub(crate) fn request(
         &self,
