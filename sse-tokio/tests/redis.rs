@@ -412,6 +412,38 @@ async fn a_node_cut_off_from_redis_catches_up_without_gaps_or_duplicates() {
     marker(&a, "x", &mut [&mut ahead, &mut on_b]).await;
 }
 
+/// A client coming from a node that is ahead, to one that has not read its
+/// id yet: the node waits until it has, then serves what came after, so
+/// nothing is sent twice.
+#[tokio::test]
+async fn a_client_ahead_of_this_node_waits_for_it_to_catch_up() {
+    let redis = RedisServer::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
+    let a = node(&redis.url()).await;
+    let b = node(&proxy.url()).await;
+    let mut on_a = a.subscriber(()).channels("x").subscribe().await.unwrap();
+    // Everything Redis tells B now arrives 300 ms late.
+    proxy.delay(Duration::from_millis(300));
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(publish(&a, &format!("e{n}"), &["x"]).await);
+    }
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(next(&mut on_a).await, event(*id, &format!("e{n}")));
+    }
+    // The client saw e1 on A; B has (most likely) not read it yet.
+    let mut moved = b
+        .subscriber(())
+        .channels("x")
+        .last_event_id(Some(&ids[1].to_string()))
+        .subscribe()
+        .await
+        .unwrap();
+    assert_eq!(next(&mut moved).await, event(ids[2], "e2"));
+    proxy.delay(Duration::ZERO);
+    marker(&a, "x", &mut [&mut moved, &mut on_a]).await;
+}
+
 /// A node that falls further behind than the global stream keeps cannot
 /// deliver what it missed from its feed: it ends its streams with a retry
 /// hint, and its clients resume from the channels' streams, exactly.
