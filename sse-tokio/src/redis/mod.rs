@@ -109,7 +109,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use sse_proto::publisher::{
-    Channels, DEFAULT_CHANNEL, MAX_ID_LEN, Position, PublishError, Publisher, ResetReason,
+    Channels, Chunk, DEFAULT_CHANNEL, MAX_ID_LEN, Position, PublishError, Publisher, ResetReason,
     SubscribeError, Subscription, check_channel,
 };
 use sse_proto::{Event, EventBuf, EventId, EventType, Text};
@@ -125,9 +125,11 @@ use scripts::{Entry, Keys, Scripts};
 /// The longest id Redis can give, for sizing an event before it has one.
 const LONGEST_ID: &str = "18446744073709551615-18446744073709551615";
 
-/// What a queued event costs beyond its encoded bytes (documented at
-/// [`PublisherConfig::queue_bytes`](sse_proto::publisher::PublisherConfig::queue_bytes)).
-const QUEUE_OVERHEAD: usize = 16;
+/// What a queued event costs beyond its encoded bytes: the queue slot that
+/// holds its chunk (the 16 bytes
+/// [`PublisherConfig::queue_bytes`](sse_proto::publisher::PublisherConfig::queue_bytes)
+/// documents).
+const QUEUE_OVERHEAD: usize = size_of::<Chunk>();
 
 /// The state of a node's link to Redis, as the reader sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -267,9 +269,9 @@ impl<P> RedisPublisher<P> {
             channel_names(&channels, limits.max_channels_value()).map_err(PublishError::Channel)?;
         drop(channels);
         // Sized with the longest id Redis could give, so that every node
-        // (with the same limits) accepts it.
-        let len = event
-            .with_id(EventId::new(LONGEST_ID).map_err(|_| Error::Reply("an id"))?)
+        // (with the same limits) accepts it. (The constant is a valid id.)
+        let len = EventId::new(LONGEST_ID)
+            .map_or(event, |id| event.with_id(id))
             .encoded_len();
         if len > limits.max_event_bytes_value() {
             return Err(PublishError::EventTooLarge {
@@ -330,8 +332,9 @@ impl<P> RedisPublisher<P> {
             return Ok(Missed::default());
         };
         let inner = &*self.inner;
-        let smallest = Event::new("")
-            .with_id(EventId::new("0-1").map_err(|_| Error::Reply("an id"))?)
+        // The cheapest event with an id (the constant is a valid id).
+        let smallest = EventId::new("0-1")
+            .map_or(Event::new(""), |id| Event::new("").with_id(id))
             .encoded_len()
             + QUEUE_OVERHEAD;
         // More entries than could fit on one channel means too many.
