@@ -232,3 +232,29 @@ fn redis_stops_and_restarts_while_streams_stay_open() {
     assert_eq!(lines(on_a), expected);
     assert_eq!(lines(on_b), expected);
 }
+
+/// `rediss://`: a node talks to Redis over TLS (rustls), trusting the
+/// certificate it is given; without it, it refuses to start, saying why.
+#[test]
+fn nodes_reach_redis_over_tls() {
+    let redis = RedisServer::start_tls();
+    let url = redis.url();
+    assert!(url.starts_with("rediss://"));
+    let ca = redis.ca_file();
+    let trust = [("SSL_CERT_FILE", ca.as_os_str())];
+    let a = Hub::start_with_env(&["--redis", &url], &trust);
+    let b = Hub::start_with_env(&["--redis", &url], &trust);
+    let on_b = listen(&b, "/events?channel=secure", 1, None);
+    b.wait_for_subscribers("secure", 1);
+    let id = publish(&a, "secure", "over TLS");
+    assert_eq!(lines(on_b), [json_event("over TLS", &id)]);
+
+    let untrusted = spawn_sse(&["serve", "--port", "0", "--redis", &url]);
+    let output = finish(untrusted, WAIT);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains("cannot use Redis at rediss://127.0.0.1"),
+        "{message}"
+    );
+}

@@ -18,9 +18,15 @@ pub(crate) struct Hub {
 impl Hub {
     /// Starts `sse serve --port 0` with `args` and waits until it listens.
     pub(crate) fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`start`](Self::start) with environment variables set for it.
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
             .args(["serve", "--port", "0", "--log-level", "warn"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

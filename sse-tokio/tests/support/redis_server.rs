@@ -15,6 +15,8 @@ pub(crate) struct RedisServer {
     child: Option<Child>,
     port: u16,
     dir: tempfile::TempDir,
+    /// Serving TLS only, with a certificate made for the test.
+    tls: bool,
 }
 
 impl RedisServer {
@@ -29,14 +31,50 @@ impl RedisServer {
             child: None,
             port,
             dir: tempfile::tempdir().expect("a directory for Redis"),
+            tls: false,
         };
         server.restart();
         server
     }
 
-    /// `redis://127.0.0.1:port`.
+    /// Starts Redis serving TLS only (`rediss://`), with a self-signed
+    /// certificate for 127.0.0.1 made now; [`ca_file`](Self::ca_file) is
+    /// what clients must trust.
+    pub(crate) fn start_tls() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = tempfile::tempdir().expect("a directory for Redis");
+        let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()])
+            .expect("a certificate");
+        std::fs::write(
+            dir.path().join("cert.pem"),
+            pem("CERTIFICATE", key.cert.der()),
+        )
+        .expect("write the certificate");
+        let private = key.signing_key.serialize_der();
+        std::fs::write(dir.path().join("key.pem"), pem("PRIVATE KEY", &private))
+            .expect("write the key");
+        let mut server = Self {
+            child: None,
+            port,
+            dir,
+            tls: true,
+        };
+        server.restart();
+        server
+    }
+
+    /// The certificate a TLS server presents, to trust (`SSL_CERT_FILE`).
+    pub(crate) fn ca_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("cert.pem")
+    }
+
+    /// `redis://127.0.0.1:port` (`rediss://` over TLS).
     pub(crate) fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     pub(crate) fn port(&self) -> u16 {
@@ -48,8 +86,23 @@ impl RedisServer {
     pub(crate) fn restart(&mut self) {
         assert!(self.child.is_none(), "Redis is already running");
         let program = std::env::var("SSE_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
-        let child = Command::new(&program)
-            .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
+        let mut command = Command::new(&program);
+        command.args(["--bind", "127.0.0.1"]);
+        if self.tls {
+            let cert = self.ca_file();
+            command
+                .args(["--port", "0", "--tls-port", &self.port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(&cert)
+                .arg("--tls-key-file")
+                .arg(self.dir.path().join("key.pem"))
+                .arg("--tls-ca-cert-file")
+                .arg(&cert)
+                .args(["--tls-auth-clients", "no"]);
+        } else {
+            command.args(["--port", &self.port.to_string()]);
+        }
+        let child = command
             .arg("--dir")
             .arg(self.dir.path())
             .args([
@@ -109,11 +162,15 @@ impl RedisServer {
         }
     }
 
-    /// Whether Redis answers `PING` with `PONG` (not `LOADING`).
+    /// Whether Redis answers `PING` with `PONG` (not `LOADING`); over TLS,
+    /// whether it accepts connections.
     fn ping(&self) -> bool {
         let Ok(mut socket) = TcpStream::connect(("127.0.0.1", self.port)) else {
             return false;
         };
+        if self.tls {
+            return true;
+        }
         let _ = socket.set_read_timeout(Some(Duration::from_secs(2)));
         if socket.write_all(b"PING\r\n").is_err() {
             return false;
@@ -138,6 +195,19 @@ impl RedisServer {
         let n = socket.read(&mut reply).expect("reply");
         String::from_utf8_lossy(&reply[..n]).into_owned()
     }
+}
+
+/// DER bytes as PEM.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in text.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }
 
 impl Drop for RedisServer {
