@@ -96,6 +96,16 @@
 //! Publish only through the [`RedisPublisher`]: events published straight
 //! into its local publisher reach local subscribers only and break the
 //! local history's order.
+//!
+//! # Deployment
+//!
+//! One Redis (5.0 or later; tested with 7.0) that every node reaches: the
+//! keys of a prefix share one Redis Cluster slot, but this layer speaks to
+//! a single server, not through a cluster client. Turn on persistence
+//! (`appendonly yes`) so that a restart keeps the history; a Redis that
+//! comes back empty is noticed, and its nodes' clients get the reset event
+//! rather than a silent gap. Each node holds two connections: one for its
+//! blocking reads, one (multiplexed) for publishes and resumes.
 
 mod config;
 mod error;
