@@ -61,8 +61,9 @@ impl RedisConfig {
     }
 
     /// How many recent events each channel's stream keeps for resuming
-    /// clients, exactly (`XADD MAXLEN =`). A client whose `Last-Event-ID`
-    /// is older than what its channels keep gets the reset event.
+    /// clients, exactly (`XADD MAXLEN`, without `~`). A client whose
+    /// `Last-Event-ID` is older than what its channels keep gets the reset
+    /// event.
     pub fn retention(mut self, events: usize) -> Self {
         self.retention = events;
         self

@@ -44,7 +44,7 @@ end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
   'p', last(KEYS[1]), 't', ARGV[3], 'd', ARGV[4], 'c', ARGV[5])
 for i = 2, #KEYS do
-  redis.call('XADD', KEYS[i], 'MAXLEN', '=', ARGV[2], id,
+  redis.call('XADD', KEYS[i], 'MAXLEN', ARGV[2], id,
     'p', last(KEYS[i]), 't', ARGV[3], 'd', ARGV[4], 'c', ARGV[5])
 end
 return id
