@@ -14,7 +14,9 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use sse_proto::EventId;
-use sse_proto::publisher::{DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, check_channel};
+use sse_proto::publisher::{
+    DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, Subscription, check_channel,
+};
 
 use super::{KEEP_ALIVE, RETRY, SseBody};
 
@@ -208,6 +210,36 @@ impl Body for EventsBody {
     }
 }
 
+/// What a [`Source`] answers: a subscription to the endpoint's publisher,
+/// `None` when it cannot serve the client yet, or a refusal.
+pub(crate) type SourceFuture<'a, P> =
+    Pin<Box<dyn Future<Output = Result<Option<Subscription<P>>, Refusal>> + Send + 'a>>;
+
+/// A layer the endpoint subscribes through instead of its publisher (the
+/// fan-out across nodes of `sse-tokio`'s `redis` feature): given the
+/// subscriber's properties, its channels and its `Last-Event-ID`, a
+/// subscription to the endpoint's publisher.
+pub(crate) trait Source<P>: Send + Sync {
+    fn subscribe<'a>(
+        &'a self,
+        properties: P,
+        channels: &'a [String],
+        last_event_id: Option<&'a str>,
+    ) -> SourceFuture<'a, P>;
+}
+
+/// A stream that ends at once: the body of a "come back later" answer,
+/// after its `retry:` hint.
+struct Nothing;
+
+impl futures_core::Stream for Nothing {
+    type Item = sse_proto::FrameBuf;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(None)
+    }
+}
+
 type AccessFuture<P> = Pin<Box<dyn Future<Output = Result<P, Refusal>> + Send>>;
 type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 
@@ -223,10 +255,13 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 /// router, a hyper service); [`handle`](Self::handle) answers one request
 /// anywhere.
 pub struct Events<P> {
-    publisher: Publisher<P>,
+    pub(crate) publisher: Publisher<P>,
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    /// Where subscriptions come from when a layer stands between the
+    /// endpoint and its publisher; `None`: the publisher itself.
+    pub(crate) source: Option<Arc<dyn Source<P>>>,
 }
 
 impl<P> Clone for Events<P> {
@@ -236,6 +271,7 @@ impl<P> Clone for Events<P> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            source: self.source.clone(),
         }
     }
 }
@@ -300,6 +336,7 @@ impl<P: Send + Sync + 'static> Events<P> {
             access,
             keep_alive: Some(KEEP_ALIVE),
             retry: Some(RETRY),
+            source: None,
         }
     }
 
@@ -342,12 +379,27 @@ impl<P: Send + Sync + 'static> Events<P> {
         }
         let last_event_id = LastEventId::from_parts(parts)?;
         let properties = (self.access)(parts, channels.clone()).await?;
-        let subscription = self
-            .publisher
-            .subscriber(properties)
-            .channels(&channels)
-            .last_event_id(last_event_id.as_deref())
-            .subscribe()?;
+        let subscription = match &self.source {
+            None => self
+                .publisher
+                .subscriber(properties)
+                .channels(&channels)
+                .last_event_id(last_event_id.as_deref())
+                .subscribe()?,
+            Some(source) => {
+                let sourced = source.subscribe(properties, &channels, last_event_id.as_deref());
+                match sourced.await? {
+                    Some(subscription) => subscription,
+                    // Not now: only the `retry:` hint, then the end, so that
+                    // the client comes back a little later.
+                    None => {
+                        return Ok(SseBody::from_stream(Nothing)
+                            .keep_alive(None)
+                            .retry(Some(self.retry.unwrap_or(RETRY))));
+                    }
+                }
+            }
+        };
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry))

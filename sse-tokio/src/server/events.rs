@@ -14,7 +14,9 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use sse_proto::EventId;
-use sse_proto::publisher::{DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, check_channel};
+use sse_proto::publisher::{
+    DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, Subscription, check_channel,
+};
 
 use super::{KEEP_ALIVE, RETRY, SseBody};
 
@@ -208,12 +210,28 @@ impl Body for EventsBody {
     }
 }
 
+/// What a [`Source`] answers: a subscription to the endpoint's publisher,
+/// `None` when it cannot serve the client yet, or a refusal.
+pub(crate) type SourceFuture<'a, P> =
+    Pin<Box<dyn Future<Output = Result<Option<Subscription<P>>, Refusal>> + Send + 'a>>;
+
+/// A layer the endpoint subscribes through instead of its publisher (the
+/// fan-out across nodes of `sse-tokio`'s `redis` feature): given the
+/// subscriber's properties, its channels and its `Last-Event-ID`, a
+/// subscription to the endpoint's publisher.
+pub(crate) trait Source<P>: Send + Sync {
+    fn subscribe<'a>(
+        &'a self,
+        properties: P,
+        channels: &'a [String],
+        last_event_id: Option<&'a str>,
+    ) -> SourceFuture<'a, P>;
+}
+
 /// A stream that ends at once: the body of a "come back later" answer,
 /// after its `retry:` hint.
-#[cfg(feature = "redis")]
 struct Nothing;
 
-#[cfg(feature = "redis")]
 impl futures_core::Stream for Nothing {
     type Item = sse_proto::FrameBuf;
 
@@ -237,12 +255,13 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 /// router, a hyper service); [`handle`](Self::handle) answers one request
 /// anywhere.
 pub struct Events<P> {
-    publisher: Publisher<P>,
+    pub(crate) publisher: Publisher<P>,
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
-    #[cfg(feature = "redis")]
-    redis: Option<crate::redis::RedisPublisher<P>>,
+    /// Where subscriptions come from when a layer stands between the
+    /// endpoint and its publisher; `None`: the publisher itself.
+    pub(crate) source: Option<Arc<dyn Source<P>>>,
 }
 
 impl<P> Clone for Events<P> {
@@ -252,8 +271,7 @@ impl<P> Clone for Events<P> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
-            #[cfg(feature = "redis")]
-            redis: self.redis.clone(),
+            source: self.source.clone(),
         }
     }
 }
@@ -318,40 +336,8 @@ impl<P: Send + Sync + 'static> Events<P> {
             access,
             keep_alive: Some(KEEP_ALIVE),
             retry: Some(RETRY),
-            #[cfg(feature = "redis")]
-            redis: None,
+            source: None,
         }
-    }
-
-    /// Serves the streams of a node joined to others through Redis (feature
-    /// `redis`): subscriptions go through
-    /// [`RedisPublisher::subscriber`](crate::redis::RedisPublisher::subscriber),
-    /// so a client resumes on this node from an id another node gave it.
-    /// Its local publisher replaces the one given before. Clients see the
-    /// same endpoint; a client whose `Last-Event-ID` this node cannot serve
-    /// yet (it has not read that far, or Redis is unreachable) gets a stream
-    /// with only the `retry:` hint, which ends, so that it comes back a
-    /// little later rather than miss or repeat events.
-    ///
-    /// ```no_run
-    /// use sse_tokio::Publisher;
-    /// use sse_tokio::publisher::PublisherConfig;
-    /// use sse_tokio::redis::{RedisConfig, RedisPublisher};
-    /// use sse_tokio::server::Events;
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let local: Publisher = Publisher::with_config(PublisherConfig::new().generate_ids(false))?;
-    /// let redis = RedisPublisher::connect(local, RedisConfig::new("redis://127.0.0.1:6379")).await?;
-    /// let events = Events::new(redis.publisher().clone()).redis(redis.clone());
-    /// # let _ = events;
-    /// # Ok(())
-    /// # }
-    /// ```
-    #[cfg(feature = "redis")]
-    pub fn redis(mut self, redis: crate::redis::RedisPublisher<P>) -> Self {
-        self.publisher = redis.publisher().clone();
-        self.redis = Some(redis);
-        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -393,55 +379,30 @@ impl<P: Send + Sync + 'static> Events<P> {
         }
         let last_event_id = LastEventId::from_parts(parts)?;
         let properties = (self.access)(parts, channels.clone()).await?;
-        #[cfg(feature = "redis")]
-        if let Some(redis) = &self.redis {
-            return self
-                .subscribe_redis(redis, properties, &channels, last_event_id)
-                .await;
-        }
-        let subscription = self
-            .publisher
-            .subscriber(properties)
-            .channels(&channels)
-            .last_event_id(last_event_id.as_deref())
-            .subscribe()?;
+        let subscription = match &self.source {
+            None => self
+                .publisher
+                .subscriber(properties)
+                .channels(&channels)
+                .last_event_id(last_event_id.as_deref())
+                .subscribe()?,
+            Some(source) => {
+                let sourced = source.subscribe(properties, &channels, last_event_id.as_deref());
+                match sourced.await? {
+                    Some(subscription) => subscription,
+                    // Not now: only the `retry:` hint, then the end, so that
+                    // the client comes back a little later.
+                    None => {
+                        return Ok(SseBody::from_stream(Nothing)
+                            .keep_alive(None)
+                            .retry(Some(self.retry.unwrap_or(RETRY))));
+                    }
+                }
+            }
+        };
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry))
-    }
-
-    /// Subscribes through Redis; see [`redis`](Self::redis).
-    #[cfg(feature = "redis")]
-    async fn subscribe_redis(
-        &self,
-        redis: &crate::redis::RedisPublisher<P>,
-        properties: P,
-        channels: &[String],
-        last_event_id: LastEventId,
-    ) -> Result<SseBody, Refusal> {
-        use crate::redis::Error;
-        let subscribed = redis
-            .subscriber(properties)
-            .channels(channels)
-            .last_event_id(last_event_id.as_deref())
-            .subscribe()
-            .await;
-        match subscribed {
-            Ok(subscription) => Ok(SseBody::new(subscription)
-                .keep_alive(self.keep_alive)
-                .retry(self.retry)),
-            Err(Error::Subscribe(error)) => Err(error.into()),
-            Err(error @ (Error::Behind | Error::Redis(_))) => {
-                tracing::debug!(%error, "asking a resuming client to come back later");
-                Ok(SseBody::from_stream(Nothing)
-                    .keep_alive(None)
-                    .retry(Some(self.retry.unwrap_or(RETRY))))
-            }
-            Err(error) => Err(Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                error.to_string(),
-            )),
-        }
     }
 
     /// Answers one request (the path is not checked): `200` with the event

@@ -39,6 +39,8 @@ use sse_proto::publisher::{Chunk, Subscription};
 use tokio::time::{Instant, Sleep};
 
 mod events;
+#[cfg(feature = "redis")]
+mod redis;
 
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
 
