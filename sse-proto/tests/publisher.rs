@@ -818,6 +818,42 @@ fn disconnect_ends_one_channels_streams_with_a_farewell() {
     ));
 }
 
+/// A layer whose history has a gap ends every stream with a retry hint;
+/// the publisher stays open and the clients come back.
+#[test]
+fn disconnect_all_ends_every_stream_once_and_keeps_the_publisher_open() {
+    let publisher: Publisher = publisher(PublisherConfig::new());
+    let mut a = publisher.subscribe("a", (), []).unwrap();
+    let mut both = publisher.subscribe(["a", "b"], (), []).unwrap();
+    publisher.publish(Event::new("queued"), "a").unwrap();
+    assert_eq!(
+        publisher
+            .disconnect_all(Some(sse_proto::Frame::Retry(100)))
+            .unwrap(),
+        2
+    );
+    let expected = [
+        msg(1, "queued"),
+        "retry: 100\n".to_string(),
+        "END".to_string(),
+    ];
+    assert_eq!(drain(&mut a), expected);
+    // On two channels, it gets the farewell once.
+    assert_eq!(drain(&mut both), expected);
+    assert_eq!(publisher.stats().subscribers, 0);
+    assert!(!publisher.is_closed());
+    assert_eq!(publisher.disconnect_all(None).unwrap(), 0);
+
+    let mut again = publisher
+        .subscriber(())
+        .channels("b")
+        .last_event_id(Some("1"))
+        .subscribe()
+        .unwrap();
+    publisher.publish(Event::new("after"), "b").unwrap();
+    assert_eq!(drain(&mut again), [msg(2, "after")]);
+}
+
 /// A server shutting down tells each subscriber when to come back.
 #[test]
 fn close_with_a_retry_hint() {

@@ -53,9 +53,13 @@
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
 //!   `Events::router`.
+//! - `redis`: [`redis`], fan-out across several nodes through Redis Streams,
+//!   with resume from `Last-Event-ID` on any node; `rediss://` (TLS) with
+//!   `rustls` too.
 //! - `cli`: the `sse` binary.
 //!
-//! Each turns on sse-hyper's feature of the same name.
+//! Each turns on sse-hyper's feature of the same name (`redis` and `cli`
+//! have none there: they are tokio-only).
 
 mod codec;
 mod rt;
@@ -96,5 +100,7 @@ pub type Builder = sse_hyper::Builder<TokioRuntime>;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "redis")]
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;

@@ -279,6 +279,8 @@ impl WithToken for Hub {
 fn subscribers_are_listed_with_their_properties() {
     let hub = Hub::start(&[]);
     let _one = hub.open_stream("/events?channel=chat", &[("user-agent", "test-agent/1")]);
+    // Listed in subscription order: the first must be in before the second.
+    hub.wait_for_subscribers("chat", 1);
     let _two = hub.open_stream("/events?channel=chat&channel=news", &[]);
     let _three = hub.open_stream("/events?channel=news", &[]);
     hub.wait_for_subscribers("chat", 2);

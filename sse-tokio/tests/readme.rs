@@ -40,3 +40,11 @@ fn the_readme_quotes_the_smol_client_example() {
         include_str!("../../sse-smol/examples/client.rs"),
     );
 }
+
+#[test]
+fn the_readme_quotes_the_redis_node_example() {
+    assert_quoted(
+        "sse-tokio/examples/redis_node.rs",
+        include_str!("../examples/redis_node.rs"),
+    );
+}

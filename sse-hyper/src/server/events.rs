@@ -15,7 +15,9 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use sse_proto::EventId;
-use sse_proto::publisher::{DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, check_channel};
+use sse_proto::publisher::{
+    DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, Subscription, check_channel,
+};
 
 use super::{KEEP_ALIVE, RETRY, SseBody};
 use crate::rt::Runtime;
@@ -221,6 +223,44 @@ impl Body for EventsBody {
     }
 }
 
+/// What a [`SubscriptionSource`] answers: a subscription to its publisher, `None` when
+/// it cannot serve the client yet, or a refusal.
+pub type SubscriptionFuture<'a, P> =
+    Pin<Box<dyn Future<Output = Result<Option<Subscription<P>>, Refusal>> + Send + 'a>>;
+
+/// A layer that [`Events`] subscribes through instead of its publisher: the
+/// fan-out across nodes of `sse-tokio`'s `redis` feature is one. Given the
+/// subscriber's properties, its channels (checked, the default channel
+/// filled in) and its `Last-Event-ID`, it answers a subscription to its
+/// local [`publisher`](Self::publisher); `None` means "not now": the client
+/// gets a stream with only the `retry:` hint, which ends, so that it comes
+/// back a little later (browsers reconnect on their own, where a `503` would
+/// make them give up).
+pub trait SubscriptionSource<P>: Send + Sync {
+    /// The local publisher the subscriptions come from.
+    fn publisher(&self) -> &Publisher<P>;
+
+    /// Subscribes one client.
+    fn subscribe<'a>(
+        &'a self,
+        properties: P,
+        channels: &'a [String],
+        last_event_id: Option<&'a str>,
+    ) -> SubscriptionFuture<'a, P>;
+}
+
+/// A stream that ends at once: the body of a "come back later" answer,
+/// after its `retry:` hint.
+struct Nothing;
+
+impl futures_core::Stream for Nothing {
+    type Item = sse_proto::FrameBuf;
+
+    fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(None)
+    }
+}
+
 type AccessFuture<P> = Pin<Box<dyn Future<Output = Result<P, Refusal>> + Send>>;
 type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 
@@ -241,6 +281,10 @@ pub struct Events<P, R> {
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    /// Where subscriptions come from when a layer stands between the
+    /// endpoint and its publisher ([`with_source`](Self::with_source));
+    /// `None`: the publisher itself.
+    source: Option<Arc<dyn SubscriptionSource<P>>>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -251,6 +295,7 @@ impl<P, R> Clone for Events<P, R> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            source: self.source.clone(),
             runtime: PhantomData,
         }
     }
@@ -316,8 +361,18 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
             access,
             keep_alive: Some(KEEP_ALIVE),
             retry: Some(RETRY),
+            source: None,
             runtime: PhantomData,
         }
+    }
+
+    /// Subscribes through `source` (and serves its publisher) instead of
+    /// the publisher given: how a layer such as the Redis fan-out of
+    /// `sse-tokio` plugs in. Clients see the same endpoint.
+    pub fn with_source(mut self, source: impl SubscriptionSource<P> + 'static) -> Self {
+        self.publisher = source.publisher().clone();
+        self.source = Some(Arc::new(source));
+        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -359,12 +414,27 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         }
         let last_event_id = LastEventId::from_parts(parts)?;
         let properties = (self.access)(parts, channels.clone()).await?;
-        let subscription = self
-            .publisher
-            .subscriber(properties)
-            .channels(&channels)
-            .last_event_id(last_event_id.as_deref())
-            .subscribe()?;
+        let subscription = match &self.source {
+            None => self
+                .publisher
+                .subscriber(properties)
+                .channels(&channels)
+                .last_event_id(last_event_id.as_deref())
+                .subscribe()?,
+            Some(source) => {
+                let sourced = source.subscribe(properties, &channels, last_event_id.as_deref());
+                match sourced.await? {
+                    Some(subscription) => subscription,
+                    // Not now: only the `retry:` hint, then the end, so that
+                    // the client comes back a little later.
+                    None => {
+                        return Ok(SseBody::from_stream(Nothing)
+                            .keep_alive(None)
+                            .retry(Some(self.retry.unwrap_or(RETRY))));
+                    }
+                }
+            }
+        };
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry))

@@ -52,7 +52,9 @@ mod axum;
 mod events;
 mod service;
 
-pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+pub use events::{
+    EVENTS_PATH, Events, EventsBody, LastEventId, Refusal, SubscriptionFuture, SubscriptionSource,
+};
 pub use service::EventsService;
 
 /// How long a stream may stay quiet before a keep-alive comment, by default.

@@ -844,6 +844,45 @@ impl<P> Publisher<P> {
         Ok(ended.len())
     }
 
+    /// Ends the streams of every subscriber, as [`disconnect`](Self::disconnect)
+    /// does for one channel's: after what is queued for them and then
+    /// `farewell`, if given. For a layer that learns its history has a gap
+    /// (a node that fell too far behind a shared log, say): with a `retry:`
+    /// hint, its clients come back with `Last-Event-ID` and resume from
+    /// wherever the layer keeps older events. Returns how many subscribers
+    /// were disconnected. The publisher stays open.
+    ///
+    /// ```
+    /// use sse_proto::Frame;
+    /// use sse_proto::publisher::Publisher;
+    ///
+    /// let publisher: Publisher = Publisher::new();
+    /// let _news = publisher.subscribe("news", (), [])?;
+    /// let _both = publisher.subscribe(["news", "sport"], (), [])?;
+    /// assert_eq!(publisher.disconnect_all(Some(Frame::Retry(500)))?, 2);
+    /// assert_eq!(publisher.stats().subscribers, 0);
+    /// assert!(!publisher.is_closed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn disconnect_all(&self, farewell: Option<Frame<'_>>) -> Result<usize, PublishError> {
+        let shared = self.shared();
+        let farewell = encode_farewell(farewell, &shared.config)?;
+        let mut state = lock(&shared.state);
+        let mut ended: Vec<Arc<Slot<P>>> = Vec::new();
+        for members in state.channels.values() {
+            for slot in members.values() {
+                // A subscriber of several channels is finished once.
+                if slot.finish(farewell.as_ref()) {
+                    ended.push(Arc::clone(slot));
+                }
+            }
+        }
+        for slot in &ended {
+            state.unregister(slot);
+        }
+        Ok(ended.len())
+    }
+
     /// Closes the publisher: subscriptions end after what is queued for them,
     /// and publishing or subscribing is refused. Dropping the last clone of
     /// the publisher does the same.

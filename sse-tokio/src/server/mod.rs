@@ -28,7 +28,8 @@
 //! ```
 
 pub use sse_hyper::server::{
-    EVENTS_PATH, EventsBody, KEEP_ALIVE, LastEventId, RETRY, Refusal, headers,
+    EVENTS_PATH, EventsBody, KEEP_ALIVE, LastEventId, RETRY, Refusal, SubscriptionFuture,
+    SubscriptionSource, headers,
 };
 
 use crate::TokioRuntime;

@@ -18,9 +18,15 @@ pub(crate) struct Hub {
 impl Hub {
     /// Starts `sse serve --port 0` with `args` and waits until it listens.
     pub(crate) fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`start`](Self::start) with environment variables set for it.
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
             .args(["serve", "--port", "0", "--log-level", "warn"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -80,6 +86,28 @@ impl Hub {
                 Instant::now() < deadline,
                 "{channel} never had {count} subscribers: {}",
                 response.body
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Polls `GET path` until `ready` accepts the response (a health check
+    /// that says the Redis link is down, say), and returns it.
+    pub(crate) fn wait_for(
+        &self,
+        path: &str,
+        what: &str,
+        ready: impl Fn(&Response) -> bool,
+    ) -> Response {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let response = self.request("GET", path, &[], b"");
+            if ready(&response) {
+                return response;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not within 20 s; last {path}: {response:?}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

@@ -10,7 +10,8 @@
 //!   `{"id", "subscribers"}`.
 //! - `GET /channels/{name}/subscribers`: who is listening.
 //! - `POST /channels/{name}/close`: end that channel's streams.
-//! - `GET /health`: counters.
+//! - `GET /health`: counters, and with `--redis` the link to Redis (`503`
+//!   while it is down).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ use sse_tokio::proto::publisher::{
     DEFAULT_CHANNEL, PublishError, Publisher, PublisherConfig, check_channel,
 };
 use sse_tokio::proto::{Event, EventId, EventType, Frame};
+use sse_tokio::redis::{Error as RedisError, RedisConfig, RedisPublisher};
 use sse_tokio::server::{Events, Refusal};
 
 /// The chat page: plain HTML and JavaScript, no build step.
@@ -56,7 +58,8 @@ pub(crate) struct ServeArgs {
     )]
     keepalive: u64,
     /// Give every published event an id (1, 2, 3, ...), so that clients can
-    /// resume with Last-Event-ID.
+    /// resume with Last-Event-ID. (With --redis, events always get Redis's
+    /// ids.)
     #[arg(long, env = "SSE_IDS")]
     ids: bool,
     /// How many recent events to keep for clients that resume.
@@ -114,6 +117,29 @@ pub(crate) struct ServeArgs {
     /// (it resumes from the history), in bytes.
     #[arg(long, env = "SSE_QUEUE_SIZE", value_name = "BYTES", default_value_t = 256 * 1024)]
     queue_size: usize,
+    /// Share events with the other nodes on this Redis (several `sse serve`
+    /// behind a load balancer): `redis://[[user]:password@]host[:port][/db]`,
+    /// or `rediss://` for TLS. Ids then come from Redis, and clients resume
+    /// on any node.
+    #[arg(
+        long,
+        env = "SSE_REDIS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    redis: Option<String>,
+    /// The prefix of the Redis keys: nodes with the same prefix share events.
+    #[arg(long, env = "SSE_REDIS_PREFIX", default_value = "sse")]
+    redis_prefix: String,
+    /// How many recent events each channel keeps in Redis for clients that
+    /// resume on any node.
+    #[arg(
+        long,
+        env = "SSE_REDIS_RETENTION",
+        value_name = "EVENTS",
+        default_value_t = 1000
+    )]
+    redis_retention: usize,
     /// Log level: off, error, warn, info, debug or trace.
     #[arg(long, env = "SSE_LOG", default_value = "info")]
     log_level: tracing::level_filters::LevelFilter,
@@ -132,6 +158,8 @@ struct Peer {
 /// The hub's shared state.
 struct Hub {
     publisher: Publisher<Peer>,
+    /// With `--redis`: publishes go through Redis.
+    redis: Option<RedisPublisher<Peer>>,
     publish_token: Option<String>,
     subscribe_token: Option<String>,
     json: bool,
@@ -146,8 +174,9 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_max_level(args.log_level)
         .with_writer(std::io::stderr)
         .init();
+    // Through Redis, ids come from Redis.
     let config = PublisherConfig::new()
-        .generate_ids(args.ids)
+        .generate_ids(args.ids && args.redis.is_none())
         .history(
             args.history,
             args.history
@@ -160,8 +189,22 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .lag_retry(Some(Duration::from_millis(args.retry)));
     let publisher: Publisher<Peer> =
         Publisher::with_config(config).map_err(|error| format!("configuration: {error}"))?;
+    let redis = match args.redis.filter(|url| !url.is_empty()) {
+        None => None,
+        Some(url) => {
+            let config = RedisConfig::new(url)
+                .prefix(args.redis_prefix)
+                .retention(args.redis_retention);
+            let url = config.url_redacted();
+            let redis = RedisPublisher::connect(publisher.clone(), config)
+                .await
+                .map_err(|error| format!("cannot use Redis at {url}: {error}"))?;
+            Some(redis)
+        }
+    };
     let hub = Arc::new(Hub {
         publisher: publisher.clone(),
+        redis,
         publish_token: args.publish_token.filter(|t| !t.is_empty()),
         subscribe_token: args.subscribe_token.filter(|t| !t.is_empty()),
         json: args.json,
@@ -180,7 +223,13 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
     // The line scripts and tests wait for.
     println!("sse: listening on http://{local}");
-    tracing::info!(%local, ids = args.ids, json = args.json, "hub started; the chat page is at /");
+    tracing::info!(
+        %local,
+        ids = args.ids || hub.redis.is_some(),
+        redis = hub.redis.as_ref().map(|redis| redis.config().url_redacted()),
+        json = args.json,
+        "hub started; the chat page is at /"
+    );
 
     let retry = args.retry;
     let shutdown = async move {
@@ -226,7 +275,7 @@ async fn shutdown_signal() {
 
 fn router(hub: Arc<Hub>, keepalive: u64, retry: u64) -> Router {
     let access_hub = Arc::clone(&hub);
-    let events = Events::with_access(hub.publisher.clone(), move |parts, channels| {
+    let mut events = Events::with_access(hub.publisher.clone(), move |parts, channels| {
         access_hub.check_subscribe(parts)?;
         Ok(Peer {
             remote: parts
@@ -244,6 +293,9 @@ fn router(hub: Arc<Hub>, keepalive: u64, retry: u64) -> Router {
     })
     .keep_alive((keepalive > 0).then(|| Duration::from_secs(keepalive)))
     .retry(Some(Duration::from_millis(retry)));
+    if let Some(redis) = &hub.redis {
+        events = events.with_source(redis.clone());
+    }
 
     Router::new()
         .route("/", get(chat_page))
@@ -473,7 +525,7 @@ async fn publish(State(hub): State<Arc<Hub>>, request: Request) -> Response {
             format!("the body is larger than {limit} bytes"),
         );
     };
-    match publish_body(&hub, &parts, &body) {
+    match publish_body(&hub, &parts, &body).await {
         Ok(response) => response,
         Err((status, message)) => {
             tracing::debug!(%status, %message, "publish refused");
@@ -482,7 +534,11 @@ async fn publish(State(hub): State<Arc<Hub>>, request: Request) -> Response {
     }
 }
 
-fn publish_body(hub: &Hub, parts: &Parts, body: &Bytes) -> Result<Response, (StatusCode, String)> {
+async fn publish_body(
+    hub: &Hub,
+    parts: &Parts,
+    body: &Bytes,
+) -> Result<Response, (StatusCode, String)> {
     let bad = |message: String| (StatusCode::BAD_REQUEST, message);
     let publication = Publication::read(parts, body).map_err(bad)?;
     if hub.json {
@@ -510,6 +566,9 @@ fn publish_body(hub: &Hub, parts: &Parts, body: &Bytes) -> Result<Response, (Sta
     let event = Event::new(&publication.data)
         .with_type(event_type)
         .with_id_opt(id);
+    if let Some(redis) = &hub.redis {
+        return publish_redis(hub, redis, event, &channels).await;
+    }
     let published = hub
         .publisher
         .publish(event, channels.as_slice())
@@ -530,6 +589,46 @@ fn publish_body(hub: &Hub, parts: &Parts, body: &Bytes) -> Result<Response, (Sta
     Ok(json_response(&json!({
         "id": id,
         "subscribers": published.reached(),
+    })))
+}
+
+/// Publishes through Redis: the id is Redis's, and `subscribers` counts this
+/// node's subscribers of the channels (other nodes' are not known here).
+async fn publish_redis(
+    hub: &Hub,
+    redis: &RedisPublisher<Peer>,
+    event: Event<'_>,
+    channels: &[String],
+) -> Result<Response, (StatusCode, String)> {
+    let id = redis.publish(event, channels).await.map_err(|error| {
+        let status = match &error {
+            RedisError::Publish(PublishError::EventTooLarge { .. }) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            RedisError::Publish(_) | RedisError::OwnId => StatusCode::BAD_REQUEST,
+            RedisError::Redis(_) => {
+                tracing::warn!(%error, "publish failed");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = match error {
+            RedisError::OwnId => {
+                "this hub shares events through Redis, which gives them their ids: leave the id out"
+                    .to_string()
+            }
+            error => error.to_string(),
+        };
+        (status, message)
+    })?;
+    let here = hub
+        .publisher
+        .subscribers(channels)
+        .map_or(0, |subscribers| subscribers.len());
+    tracing::debug!(?channels, %id, "published through Redis");
+    Ok(json_response(&json!({
+        "id": id.to_string(),
+        "subscribers": here,
     })))
 }
 
@@ -587,7 +686,7 @@ async fn close_channel(
 
 async fn health(State(hub): State<Arc<Hub>>) -> Response {
     let stats = hub.publisher.stats();
-    json_response(&json!({
+    let mut body = json!({
         "status": "ok",
         "subscribers": stats.subscribers,
         "published": stats.published,
@@ -595,7 +694,27 @@ async fn health(State(hub): State<Arc<Hub>>) -> Response {
         "dropped": stats.dropped,
         "lagDisconnects": stats.lag_disconnects,
         "historyEvents": stats.history_events,
-    }))
+    });
+    let Some(redis) = &hub.redis else {
+        return json_response(&body);
+    };
+    let link = redis.health();
+    let since = link.since.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
+        u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+    });
+    body["status"] = json!(if link.up { "ok" } else { "redis down" });
+    body["redis"] = json!({
+        "link": if link.up { "up" } else { "down" },
+        "since": since,
+        "lastError": link.last_error,
+        "cursor": link.cursor.to_string(),
+    });
+    let mut response = json_response(&body);
+    if !link.up {
+        // Load balancers and probes take this node out while it cannot publish.
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
+    response
 }
 
 /// The CORS allow-list.
