@@ -482,7 +482,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             let eol = if at_line_start {
                 find_line_end(input)
             } else {
-                memchr2(b'\n', b'\r', input)
+                find_in_rest_of_line(input)
             };
             if let (true, Some(eol)) = (at_line_start, eol) {
                 let (line, rest) = input.split_at(eol);
@@ -944,7 +944,21 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
     }
     let checked = haystack.len() - words.remainder().len() - words.len() * 8;
     let rest = haystack.get(checked..).unwrap_or_default();
-    memchr2(b'\n', b'\r', rest).map(|i| checked + i)
+    find_in_rest_of_line(rest).map(|i| checked + i)
+}
+
+/// Inputs shorter than this are searched byte by byte: the call to
+/// `memchr2` costs more (tiny chunks, the tail of a chunk).
+const TINY: usize = 16;
+
+/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
+/// haystack is tiny.
+#[inline]
+fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < TINY {
+        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+    }
+    memchr2(b'\n', b'\r', haystack)
 }
 
 /// How many bytes [`push`] copies as one fixed-size block.
@@ -981,13 +995,19 @@ fn push(
             return true;
         }
     }
-    match buf.get_mut(at..off + new_len) {
-        Some(dst) => {
+    match (buf.get_mut(at..off + new_len), bytes) {
+        // One byte at a time (tiny chunks): a store, not a call.
+        (Some([dst]), [byte]) => {
+            *dst = *byte;
+            *len = new_len;
+            true
+        }
+        (Some(dst), _) => {
             dst.copy_from_slice(bytes);
             *len = new_len;
             true
         }
-        None => false,
+        (None, _) => false,
     }
 }
 
@@ -1015,7 +1035,7 @@ impl<B: AsRef<[u8]>> fmt::Debug for Decoder<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, Field, find_line_end, known_field, push, zero_bytes};
+    use super::{BLOCK, Field, find_in_rest_of_line, find_line_end, known_field, push, zero_bytes};
 
     /// The zero-byte test marks exactly the zero bytes, in every lane.
     #[test]
@@ -1049,6 +1069,11 @@ mod tests {
                     }
                     let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
                     assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
+                    assert_eq!(
+                        find_in_rest_of_line(haystack),
+                        plain,
+                        "len {len}, end at {at}"
+                    );
                 }
             }
         }
