@@ -499,6 +499,19 @@ mod tests {
         }
     }
 
+    /// Line breaks are counted in blocks of 255 bytes: many of them, across
+    /// block boundaries and with CRLF split by one, are counted right.
+    #[test]
+    fn lines_are_counted_across_blocks() {
+        let mut text = [b'\n'; 600];
+        text[254] = b'\r'; // CR at the end of the first block, LF after it
+        text[300] = b'x';
+        // 599 break bytes, one CRLF pair: 598 breaks, 599 lines.
+        assert_eq!(super::lines_len(6, &text), 599 * 7 + 1);
+        assert_eq!(super::lines_len(6, b""), 7);
+        assert_eq!(super::lines_len(2, b"a\r\nb\rc"), 3 * 3 + 3);
+    }
+
     #[test]
     fn digits_cover_the_whole_range() {
         assert_eq!(Digits::new(0).as_bytes(), b"0");
