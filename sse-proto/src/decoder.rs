@@ -479,10 +479,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             // A line start is usually a short field line; the rest of a line
             // already begun is usually long data.
             let at_line_start = self.line_len == 0 && self.state == State::Name;
+            // A long line is taken a window at a time, so that each piece is
+            // still in cache when it is copied after the search.
+            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
             let eol = if at_line_start {
-                find_line_end(input)
+                find_line_end(window)
             } else {
-                find_in_rest_of_line(input)
+                find_in_rest_of_line(window)
             };
             if let (true, Some(eol)) = (at_line_start, eol) {
                 let (line, rest) = input.split_at(eol);
@@ -499,14 +502,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 }
                 continue;
             }
-            let (segment, rest) = input.split_at(eol.unwrap_or(input.len()));
+            let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
             if let Err(error) = self.feed(segment) {
                 *input = rest;
                 return Some(Err(error));
             }
-            let Some((&end, after_eol)) = rest.split_first() else {
+            let (Some(_), Some((&end, after_eol))) = (eol, rest.split_first()) else {
+                // No line end in the window: the line goes on.
                 *input = rest;
-                return None;
+                continue;
             };
             self.after_cr = end == b'\r';
             *input = after_eol;
@@ -947,6 +951,9 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
     find_in_rest_of_line(rest).map(|i| checked + i)
 }
 
+/// How much of a long line is searched and copied in one step.
+const SCAN_WINDOW: usize = 32 * 1024;
+
 /// Inputs shorter than this are searched byte by byte: the call to
 /// `memchr2` costs more (tiny chunks, the tail of a chunk).
 const TINY: usize = 16;
@@ -1035,7 +1042,51 @@ impl<B: AsRef<[u8]>> fmt::Debug for Decoder<B> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, Field, find_in_rest_of_line, find_line_end, known_field, push, zero_bytes};
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::{
+        BLOCK, Decoder, Field, SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push,
+        zero_bytes,
+    };
+    use crate::Frame;
+
+    /// Lines longer than the search window, with their line end anywhere
+    /// around its edges (a CRLF split by it too), whatever the chunking.
+    #[test]
+    fn long_lines_cross_the_scan_window() {
+        for (len, end) in [
+            (SCAN_WINDOW - 1, &b"\r\n"[..]),
+            (SCAN_WINDOW, b"\n"),
+            (SCAN_WINDOW + 1, b"\r"),
+            (SCAN_WINDOW - 7, b"\r"),
+            (3 * SCAN_WINDOW + 5, b"\r\n"),
+        ] {
+            let mut input = b"data:".to_vec();
+            input.resize(len, b'x');
+            for part in [end, b"data: y", end, end] {
+                input.extend_from_slice(part);
+            }
+            let mut expected = std::vec![b'x'; len - 5];
+            expected.extend_from_slice(b"\ny");
+            for chunk in [input.len(), 1000, SCAN_WINDOW, SCAN_WINDOW + 1] {
+                let mut decoder = Decoder::new(std::vec![0u8; 4 * SCAN_WINDOW + 4096]);
+                let mut events = Vec::new();
+                for mut piece in input.chunks(chunk) {
+                    while let Some(frame) = decoder.decode(&mut piece) {
+                        if let Ok(Frame::Event(event)) = frame {
+                            events.push(event.data().as_bytes().to_vec());
+                        }
+                    }
+                }
+                assert_eq!(
+                    events,
+                    [expected.clone()],
+                    "line of {len}, chunks of {chunk}"
+                );
+            }
+        }
+    }
 
     /// The zero-byte test marks exactly the zero bytes, in every lane.
     #[test]
