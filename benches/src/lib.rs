@@ -1,7 +1,9 @@
 //! Benchmarks of `sse-proto` next to the best existing SSE crates, on the
 //! same inputs in the same run: the corpora, the implementations behind one
 //! call each, and the report that turns criterion's estimates into the
-//! README's table. The benchmark binaries are in `benches/`.
+//! README's table. The benchmark binaries are in `benches/` (`compare`, and
+//! `publisher` for the fan-out publisher); run them with
+//! `cargo bench -p benches`.
 
 pub mod corpus;
 pub mod decode;

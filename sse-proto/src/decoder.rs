@@ -205,12 +205,14 @@ enum Ready {
     Retry(u64),
 }
 
-/// What to clear before the next call, once the caller is done with a frame.
+/// The frame the last call yielded: what to clear before the next call, once
+/// the caller is done with it, and what [`Decoder::last_frame`] returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Yielded {
     Nothing,
     Event,
     Comment,
+    Retry(u64),
 }
 
 /// The longest known field name ("event", "retry").
@@ -358,6 +360,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// Fails with [`DecodeError::LineTooLong`] when the id is longer than the
     /// id limit; the last event id is then unchanged.
     pub fn set_last_event_id(&mut self, id: Option<EventId<'_>>) -> Result<(), DecodeError> {
+        self.clear_yielded();
         let id = id.map(|id| id.as_text().as_bytes()).unwrap_or_default();
         if id.len() > self.layout.id_cap {
             return Err(DecodeError::LineTooLong);
@@ -384,9 +387,53 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         Some(match self.advance(input)? {
             Ok(Ready::Event) => Ok(Frame::Event(self.event())),
             Ok(Ready::Comment) => Ok(Frame::Comment(Text::from_bytes(self.comment()))),
-            Ok(Ready::Retry(ms)) => Ok(Frame::Retry(ms)),
+            Ok(Ready::Retry(ms)) => {
+                self.yielded = Yielded::Retry(ms);
+                Ok(Frame::Retry(ms))
+            }
             Err(error) => Err(error),
         })
+    }
+
+    /// The frame the last call to [`decode`](Self::decode) returned, again;
+    /// `None` if it returned an error or nothing, or if the decoder has been
+    /// changed since.
+    ///
+    /// This lets a caller that feeds chunks in a loop return the frame it
+    /// finds, borrowed from the decoder: the borrow checker rejects
+    /// returning the result of `decode` from inside such a loop, but accepts
+    /// asking `decode` whether a frame is ready and then returning this.
+    ///
+    /// ```
+    /// use sse_proto::{Decoder, Frame};
+    ///
+    /// /// The next frame from `chunks`, borrowed from the decoder.
+    /// fn next<'d>(decoder: &'d mut Decoder<[u8; 256]>, chunks: &mut Vec<&[u8]>) -> Option<Frame<'d>> {
+    ///     while let Some(mut chunk) = chunks.pop() {
+    ///         let ready = decoder.decode(&mut chunk).is_some_and(|frame| frame.is_ok());
+    ///         if !chunk.is_empty() {
+    ///             chunks.push(chunk);
+    ///         }
+    ///         if ready {
+    ///             return decoder.last_frame();
+    ///         }
+    ///     }
+    ///     None
+    /// }
+    ///
+    /// let mut decoder = Decoder::new([0u8; 256]);
+    /// let mut chunks = vec![&b"lo\n\nretry: 5\n"[..], b"data: hel"];
+    /// assert!(matches!(next(&mut decoder, &mut chunks), Some(Frame::Event(e)) if e.data() == "hello"));
+    /// assert_eq!(next(&mut decoder, &mut chunks), Some(Frame::Retry(5)));
+    /// assert_eq!(next(&mut decoder, &mut chunks), None);
+    /// ```
+    pub fn last_frame(&self) -> Option<Frame<'_>> {
+        match self.yielded {
+            Yielded::Nothing => None,
+            Yielded::Event => Some(Frame::Event(self.event())),
+            Yielded::Comment => Some(Frame::Comment(Text::from_bytes(self.comment()))),
+            Yielded::Retry(ms) => Some(Frame::Retry(ms)),
+        }
     }
 
     /// Ends the stream: discards the unfinished line and event, as the spec
@@ -457,7 +504,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 self.type_len = 0;
             }
             Yielded::Comment => self.comment_len = 0,
-            Yielded::Nothing => {}
+            Yielded::Retry(_) | Yielded::Nothing => {}
         }
     }
 

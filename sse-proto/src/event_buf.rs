@@ -1,8 +1,8 @@
-//! [`EventBuf`]: an owned [`Event`].
+//! [`EventBuf`] and [`FrameBuf`]: an owned [`Event`] and an owned [`Frame`].
 
 use alloc::string::String;
 
-use crate::{Event, EventId, EventType, FieldError, Text};
+use crate::{Event, EventId, EventType, FieldError, Frame, Text};
 
 /// An owned [`Event`], as `String` is to `&str`: what the adapters' owned
 /// streams yield, and what code that builds events at run time returns.
@@ -103,10 +103,89 @@ impl<'a> From<&'a EventBuf> for Event<'a> {
     }
 }
 
+impl<'a> From<&'a EventBuf> for Frame<'a> {
+    fn from(event: &'a EventBuf) -> Self {
+        Self::Event(event.as_event())
+    }
+}
+
+/// An owned [`Frame`]: what the adapters' owned streams yield, so that a
+/// standalone `retry:` or a comment is not lost on the way to the caller.
+///
+/// ```
+/// use sse_proto::{EventBuf, Frame, FrameBuf, Text};
+///
+/// assert_eq!(FrameBuf::from(Frame::Retry(500)), FrameBuf::Retry(500));
+/// let comment = FrameBuf::from(Frame::Comment(Text::from_bytes(b"keep-alive")));
+/// assert_eq!(comment, FrameBuf::Comment("keep-alive".to_string()));
+/// let event = FrameBuf::Event(EventBuf::new("hi"));
+/// assert_eq!(event.as_frame().encoded_len(), b"data: hi\n\n".len());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FrameBuf {
+    /// An event.
+    Event(EventBuf),
+    /// A comment, read as a browser reads text.
+    Comment(String),
+    /// A reconnection time in milliseconds.
+    Retry(u64),
+}
+
+impl FrameBuf {
+    /// The borrowed form, for encoding.
+    pub fn as_frame(&self) -> Frame<'_> {
+        match self {
+            Self::Event(event) => Frame::Event(event.as_event()),
+            Self::Comment(text) => Frame::Comment(Text::new(text)),
+            Self::Retry(ms) => Frame::Retry(*ms),
+        }
+    }
+}
+
+impl From<Frame<'_>> for FrameBuf {
+    /// Copies a frame, reading its text as a browser does.
+    fn from(frame: Frame<'_>) -> Self {
+        match frame {
+            Frame::Event(event) => Self::Event(event.into()),
+            Frame::Comment(text) => Self::Comment(text.to_string_lossy().into_owned()),
+            Frame::Retry(ms) => Self::Retry(ms),
+        }
+    }
+}
+
+impl From<EventBuf> for FrameBuf {
+    fn from(event: EventBuf) -> Self {
+        Self::Event(event)
+    }
+}
+
+impl<'a> From<&'a FrameBuf> for Frame<'a> {
+    fn from(frame: &'a FrameBuf) -> Self {
+        frame.as_frame()
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::EventBuf;
-    use crate::{Event, EventId, EventType, FieldError, Text};
+    use super::{EventBuf, FrameBuf};
+    use crate::{Event, EventId, EventType, FieldError, Frame, Text};
+
+    #[test]
+    fn frames_convert_both_ways() {
+        let frames = [
+            Frame::Event(Event::new("d").with_id(EventId::new("1").unwrap())),
+            Frame::Comment(Text::new("c")),
+            Frame::Retry(3),
+        ];
+        for frame in frames {
+            let owned = FrameBuf::from(frame);
+            assert_eq!(owned.as_frame(), frame);
+            assert_eq!(Frame::from(&owned), frame);
+        }
+        let event = EventBuf::new("x");
+        assert_eq!(Frame::from(&event), Frame::Event(event.as_event()));
+        assert_eq!(FrameBuf::from(event.clone()), FrameBuf::Event(event));
+    }
 
     #[test]
     fn converts_both_ways() {

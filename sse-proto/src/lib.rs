@@ -47,9 +47,11 @@
 //!
 //! # Features
 //!
-//! - `alloc`: heap conveniences (`EventBuf`, an owned event;
-//!   [`Text::to_string_lossy`]; `Decoder::with_capacity`).
-//! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions.
+//! - `alloc`: heap conveniences (`EventBuf` and `FrameBuf`, an owned event
+//!   and frame; [`Text::to_string_lossy`]; `Decoder::with_capacity`).
+//! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions,
+//!   and the fan-out [`publisher`] (`Publisher`, `Subscription`), which both
+//!   adapters re-export.
 //!
 //! With no features the crate uses neither `std` nor `alloc`, so the compiler
 //! itself proves that it cannot allocate.
@@ -68,6 +70,8 @@ mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
 mod event_buf;
+#[cfg(feature = "std")]
+pub mod publisher;
 mod text;
 mod time;
 
@@ -79,12 +83,15 @@ pub use decoder::{DecodeError, Decoder, Limits};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
-pub use event_buf::EventBuf;
+pub use event_buf::{EventBuf, FrameBuf};
+#[cfg(feature = "std")]
+pub use publisher::{Publisher, Subscription};
 pub use text::Text;
 pub use time::Instant;
 
 /// The workspace README's Rust examples, compiled and run as doctests so the
-/// README cannot drift from the code.
-#[cfg(doctest)]
+/// README cannot drift from the code. They use the publisher, so they need
+/// the `std` feature (CI runs them with `--all-features`).
+#[cfg(all(doctest, feature = "std"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;

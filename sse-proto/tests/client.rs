@@ -389,7 +389,7 @@ fn a_server_retry_longer_than_the_cap_is_honoured() {
 }
 
 #[test]
-fn jitter_only_shortens_and_stays_within_its_bound() {
+fn jitter_only_lengthens_and_stays_within_its_bound() {
     let mut seen = std::collections::BTreeSet::new();
     for seed in 0..200 {
         let mut client = Client::new(
@@ -400,7 +400,7 @@ fn jitter_only_shortens_and_stays_within_its_bound() {
         open(&mut client, ms(0));
         client.handle_end(ms(0));
         let delay = wait_until(&mut client, ms(0)).as_millis();
-        assert!((2400..=3000).contains(&delay), "delay {delay}");
+        assert!((3000..=3600).contains(&delay), "delay {delay}");
         seen.insert(delay);
     }
     assert!(
@@ -587,21 +587,51 @@ fn close_stops_everything() {
     );
 }
 
+fn redirect(status: u16) -> ResponseHead<'static> {
+    ResponseHead {
+        location: Some(b"/elsewhere"),
+        ..self::status(status)
+    }
+}
+
+/// As in `fetch`, a redirect status without a `Location` is a final
+/// response: not 200, so the connection fails.
+#[test]
+fn redirect_without_location_fails() {
+    let mut client = client(exact());
+    client.poll(ms(0));
+    assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Closed);
+    assert_eq!(client.close_reason(), Some(CloseReason::Status(302)));
+    let mut client = self::client(exact().retry_policy(RetryPolicy::Always));
+    client.poll(ms(0));
+    assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Retry);
+}
+
+#[test]
+fn close_reason_is_known_once_closed() {
+    let mut client = client(exact());
+    assert_eq!(client.close_reason(), None);
+    open(&mut client, ms(0));
+    assert_eq!(client.close_reason(), None);
+    client.close();
+    assert_eq!(client.close_reason(), Some(CloseReason::ByCaller));
+}
+
 #[test]
 fn redirects_are_followed_up_to_the_limit() {
     for code in [301, 302, 303, 307, 308] {
         let mut client = client(exact().max_redirects(2));
         client.poll(ms(0));
         assert_eq!(
-            client.handle_response(ms(0), &status(code)),
+            client.handle_response(ms(0), &redirect(code)),
             Verdict::Redirect
         );
         assert_eq!(
-            client.handle_response(ms(0), &status(code)),
+            client.handle_response(ms(0), &redirect(code)),
             Verdict::Redirect
         );
         assert_eq!(
-            client.handle_response(ms(0), &status(code)),
+            client.handle_response(ms(0), &redirect(code)),
             Verdict::Closed
         );
         assert_eq!(
@@ -612,7 +642,7 @@ fn redirects_are_followed_up_to_the_limit() {
     let mut client = client(exact());
     client.poll(ms(0));
     assert_eq!(
-        client.handle_response(ms(0), &status(307)),
+        client.handle_response(ms(0), &redirect(307)),
         Verdict::Redirect
     );
     assert_eq!(

@@ -53,7 +53,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// The defaults: reconnect after 3 s (until the server says otherwise),
-    /// back off up to 30 s with 20% jitter, call a connection healthy after
+    /// back off up to 30 s, add up to 20% jitter, call a connection healthy after
     /// 10 s or its first event, no idle timeout, unlimited attempts, up to 20
     /// redirects (as `fetch`), and [`RetryPolicy::Never`].
     pub const fn new() -> Self {
@@ -80,16 +80,17 @@ impl ClientConfig {
         self.reconnection_time
     }
 
-    /// The longest delay that backing off can reach. A server's own
-    /// `retry:` or `Retry-After` above it is still honoured.
+    /// The longest delay that backing off can reach (before jitter). A
+    /// server's own `retry:` or `Retry-After` above it is still honoured.
     pub const fn max_backoff(mut self, max: Duration) -> Self {
         self.max_backoff = max;
         self
     }
 
-    /// How much shorter than computed a delay may randomly be, in
-    /// thousandths (200 = up to 20% shorter), so that clients dropped
-    /// together do not all come back at the same moment. At most 1000.
+    /// How much longer than computed a delay may randomly be, in
+    /// thousandths (200 = up to 20% longer), so that clients dropped
+    /// together do not all come back at the same moment. Jitter only ever
+    /// lengthens: a server's `retry:` is a floor. At most 1000.
     pub const fn jitter_permille(mut self, permille: u16) -> Self {
         self.jitter_permille = if permille > 1000 { 1000 } else { permille };
         self
@@ -149,6 +150,9 @@ pub struct ResponseHead<'a> {
     pub retry_after: Option<&'a [u8]>,
     /// The `Date` header, which an HTTP-date `Retry-After` is measured against.
     pub date: Option<&'a [u8]>,
+    /// The `Location` header: a redirect status without it is a final
+    /// response, as in `fetch`.
+    pub location: Option<&'a [u8]>,
 }
 
 /// What to do with a response, from [`Client::handle_response`].
@@ -158,7 +162,9 @@ pub enum Verdict {
     /// [`Client::handle_body`].
     Open,
     /// Follow the `Location` header with a new request (its method from
-    /// [`redirect_method`]); the attempt goes on.
+    /// [`redirect_method`]); the attempt goes on. A `Location` that cannot
+    /// be followed makes the attempt fail: report it with
+    /// [`Client::handle_error`], as `fetch` reports a network error.
     Redirect,
     /// The response failed but will be retried: [`Client::poll`] says when.
     Retry,
@@ -271,6 +277,7 @@ enum State {
 ///   [`handle_timeout`](Self::handle_timeout).
 /// - Commands: [`close`](Self::close).
 /// - Getters: [`ready_state`](Self::ready_state),
+///   [`close_reason`](Self::close_reason),
 ///   [`last_event_id`](Self::last_event_id),
 ///   [`reconnection_time`](Self::reconnection_time).
 ///
@@ -281,6 +288,9 @@ enum State {
 /// to `handle_body` until it returns `None`, then `handle_end` at the end of
 /// the body or `handle_error` if the connection breaks; on `Wait` sleep;
 /// after any input, poll again.
+///
+/// `now` is in whole milliseconds: round the clock up (not down) when
+/// converting, so that no delay or timeout ends early.
 ///
 /// ```
 /// use core::time::Duration;
@@ -300,10 +310,10 @@ enum State {
 /// }
 /// client.handle_end(t0);
 ///
-/// // The server asked for 500 ms; the first reconnect waits that long (less
-/// // jitter), and sends the last event id.
+/// // The server asked for 500 ms; the first reconnect waits that long (plus
+/// // up to 20% jitter), and sends the last event id.
 /// let Action::Wait { until } = client.poll(t0) else { panic!() };
-/// assert!(until.as_millis() <= 500 && until.as_millis() >= 400);
+/// assert!((500..=600).contains(&until.as_millis()));
 /// assert_eq!(client.poll(until), Action::Connect);
 /// assert!(client.request_headers().any(|(name, value)| name == "Last-Event-ID" && value == b"1"));
 /// # Ok::<(), sse_proto::DecodeError>(())
@@ -343,6 +353,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             State::Open { .. } => ReadyState::Open,
             State::Closed(_) => ReadyState::Closed,
             _ => ReadyState::Connecting,
+        }
+    }
+
+    /// Why the client stopped, once it has.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        match self.state {
+            State::Closed(reason) => Some(reason),
+            _ => None,
         }
     }
 
@@ -429,7 +447,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 self.state = State::Closed(CloseReason::NoContent);
                 return Verdict::Closed;
             }
-            301 | 302 | 303 | 307 | 308 => {
+            301 | 302 | 303 | 307 | 308 if head.location.is_some() => {
                 if redirects >= self.config.max_redirects {
                     self.state = State::Closed(CloseReason::TooManyRedirects);
                     return Verdict::Closed;
@@ -567,7 +585,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         Duration::from_millis(grown.min(cap))
     }
 
-    /// Shortens `delay` by a random part of up to the configured jitter.
+    /// Lengthens `delay` by a random part of up to the configured jitter.
     fn jitter(&mut self, delay: Duration) -> Duration {
         // SplitMix64: small, fast, and good enough to spread reconnects.
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -577,9 +595,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         z ^= z >> 31;
         let permille = z % (u64::from(self.config.jitter_permille) + 1);
         let ms = millis(delay);
-        let cut = u128::from(ms) * u128::from(permille) / 1000;
-        // `cut <= ms`, so it fits in a u64 and the subtraction cannot wrap.
-        Duration::from_millis(ms - u64::try_from(cut).unwrap_or(ms))
+        let extra = u128::from(ms) * u128::from(permille) / 1000;
+        Duration::from_millis(ms.saturating_add(u64::try_from(extra).unwrap_or(u64::MAX)))
     }
 }
 

@@ -1,0 +1,184 @@
+//! The replay history: recent events by position, bounded by count and bytes.
+
+use core::borrow::Borrow;
+use core::hash::{Hash, Hasher};
+use core::ops::Range;
+use std::collections::{HashMap, VecDeque};
+
+use super::Chunk;
+use super::channels::{ChannelSet, bucket};
+
+/// How many buckets remember the newest evicted position per channel hash.
+pub(crate) const BUCKETS: usize = 64;
+
+/// Bookkeeping counted per history entry on top of its encoded bytes.
+pub(crate) const HISTORY_OVERHEAD: usize = 64;
+
+/// One published event as the history keeps it.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) position: u64,
+    pub(crate) channels: ChannelSet,
+    /// The shared encoding; `None` for per-subscriber events, which cannot
+    /// be replayed: a replay that reaches one sends the reset event instead.
+    pub(crate) chunk: Option<Chunk>,
+    /// Where the event's own id sits in `chunk`, when it had one: the key
+    /// under which `ids` indexes it.
+    id: Option<Range<usize>>,
+}
+
+impl Entry {
+    pub(crate) fn new(position: u64, channels: ChannelSet, chunk: Option<Chunk>) -> Self {
+        Self {
+            position,
+            channels,
+            chunk,
+            id: None,
+        }
+    }
+
+    fn cost(&self) -> usize {
+        HISTORY_OVERHEAD + self.chunk.as_ref().map_or(0, |chunk| chunk.len())
+    }
+}
+
+/// An id inside a history chunk, hashed and compared as its bytes so that
+/// the index can be searched with a plain `&[u8]` and costs no allocation.
+#[derive(Debug)]
+struct IdKey {
+    chunk: Chunk,
+    range: Range<usize>,
+}
+
+impl IdKey {
+    fn bytes(&self) -> &[u8] {
+        self.chunk.get(self.range.clone()).unwrap_or_default()
+    }
+}
+
+impl Hash for IdKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl PartialEq for IdKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for IdKey {}
+
+impl Borrow<[u8]> for IdKey {
+    fn borrow(&self) -> &[u8] {
+        self.bytes()
+    }
+}
+
+/// Recent events in position order, and what was dropped from it.
+#[derive(Debug)]
+pub(crate) struct History {
+    entries: VecDeque<Entry>,
+    bytes: usize,
+    max_events: usize,
+    max_bytes: usize,
+    /// Positions of events that carried their own id, by that id (the
+    /// newest event wins when ids repeat).
+    ids: HashMap<IdKey, u64>,
+    /// Per bucket of channel names, the newest position that left the
+    /// history (evicted, or never replayable). A subscriber resuming after
+    /// position `p` may have missed something on channel `c` only if
+    /// `evicted[bucket(c)] > p`: a collision can cause a needless reset,
+    /// never a silent gap.
+    evicted: [u64; BUCKETS],
+}
+
+impl History {
+    pub(crate) fn new(max_events: usize, max_bytes: usize) -> Self {
+        Self {
+            entries: VecDeque::new(),
+            bytes: 0,
+            max_events,
+            max_bytes,
+            ids: HashMap::new(),
+            evicted: [0; BUCKETS],
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Appends an entry (positions only grow) and evicts down to the bounds.
+    /// `id` is where the event's own id sits in its chunk, if it had one.
+    pub(crate) fn push(&mut self, mut entry: Entry, id: Option<Range<usize>>) {
+        if let (Some(range), Some(chunk)) = (id, &entry.chunk) {
+            if !range.is_empty() {
+                let key = IdKey {
+                    chunk: chunk.clone(),
+                    range: range.clone(),
+                };
+                self.ids.insert(key, entry.position);
+                entry.id = Some(range);
+            }
+        }
+        self.bytes = self.bytes.saturating_add(entry.cost());
+        self.entries.push_back(entry);
+        while self.entries.len() > self.max_events || self.bytes > self.max_bytes {
+            let Some(old) = self.entries.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(old.cost());
+            self.forget(&old);
+            if let (Some(range), Some(chunk)) = (&old.id, &old.chunk) {
+                let bytes = chunk.get(range.clone()).unwrap_or_default();
+                if self.ids.get(bytes) == Some(&old.position) {
+                    self.ids.remove(bytes);
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self, entry: &Entry) {
+        for name in entry.channels.as_slice() {
+            if let Some(newest) = self.evicted.get_mut(bucket(name)) {
+                *newest = (*newest).max(entry.position);
+            }
+        }
+    }
+
+    /// The position of the newest event whose own id is `id`.
+    pub(crate) fn find_id(&self, id: &[u8]) -> Option<u64> {
+        self.ids.get(id).copied()
+    }
+
+    /// The newest position on any of `buckets` that left the history.
+    pub(crate) fn evicted(&self, buckets: &[usize]) -> u64 {
+        buckets
+            .iter()
+            .filter_map(|&b| self.evicted.get(b))
+            .copied()
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The first entry after `after` and at most `until` on one of
+    /// `channels`.
+    pub(crate) fn next_after(
+        &self,
+        after: u64,
+        until: u64,
+        channels: &[std::sync::Arc<str>],
+    ) -> Option<&Entry> {
+        let start = self.entries.partition_point(|e| e.position <= after);
+        self.entries
+            .range(start..)
+            .take_while(|e| e.position <= until)
+            .find(|e| e.channels.intersects(channels))
+    }
+}

@@ -1,0 +1,18 @@
+//! The client in the workspace README: prints the events of a stream,
+//! reconnecting as the connection model decides.
+
+use futures_lite::StreamExt;
+use sse_tokio::{EventSource, Item};
+
+#[tokio::main]
+async fn main() -> Result<(), sse_tokio::Error> {
+    let mut source = EventSource::new("http://127.0.0.1:5000/events")?;
+    while let Some(item) = source.next().await {
+        match item {
+            Ok(Item::Event(event)) => println!("{}: {}", event.event_type(), event.data()),
+            Ok(_) => {}                         // Open after each (re)connect
+            Err(error) => eprintln!("{error}"), // reported; it reconnects
+        }
+    }
+    Ok(()) // 204, a failure not retried, too many attempts, or close()
+}

@@ -1,0 +1,623 @@
+//! The server side over real HTTP on 127.0.0.1: the body with hyper, the
+//! axum router and its access hook, resume, keep-alive, slow and vanished
+//! clients.
+#![cfg(all(feature = "server", feature = "axum"))]
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_lite::StreamExt as _;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use sse_proto::publisher::{LagPolicy, PublisherConfig};
+use sse_proto::{Decoder, Event, EventBuf, Frame, FrameBuf, Limits};
+use sse_tokio::Publisher;
+use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::task::JoinHandle;
+
+/// Every await in these tests is bounded, so a bug fails instead of hanging.
+async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(20), future).await {
+        Ok(value) => value,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+/// A frame as a client sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Got {
+    Event(EventBuf),
+    Retry(u64),
+    Comment(String),
+}
+
+fn event(id: u64, data: &str) -> Got {
+    Got::Event(EventBuf::new(data).with_id(id.to_string()).unwrap())
+}
+
+/// A streaming response read with a plain hyper client.
+struct Client {
+    status: http::StatusCode,
+    headers: http::HeaderMap,
+    body: Incoming,
+    decoder: Decoder<Box<[u8]>>,
+    frames: VecDeque<Got>,
+    connection: JoinHandle<()>,
+}
+
+impl Client {
+    async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Self {
+        Self::get_on(TcpStream::connect(addr).await.unwrap(), target, headers).await
+    }
+
+    async fn get_on(stream: TcpStream, target: &str, headers: &[(&str, &str)]) -> Self {
+        let (mut sender, connection) = within(
+            "handshake",
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)),
+        )
+        .await
+        .unwrap();
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut request = http::Request::get(target).header("host", "127.0.0.1");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(Empty::<Bytes>::new()).unwrap();
+        let response = within("response head", sender.send_request(request))
+            .await
+            .unwrap();
+        let (parts, body) = response.into_parts();
+        Self {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+            decoder: Decoder::with_capacity(1 << 16, Limits::new().comments(64)),
+            frames: VecDeque::new(),
+            connection,
+        }
+    }
+
+    /// The next frame, or `None` at the end of the body.
+    async fn next(&mut self) -> Option<Got> {
+        loop {
+            if let Some(frame) = self.frames.pop_front() {
+                return Some(frame);
+            }
+            let frame = within("body frame", self.body.frame()).await?.ok()?;
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let mut input = &data[..];
+            while let Some(frame) = self.decoder.decode(&mut input) {
+                self.frames.push_back(match frame.unwrap() {
+                    Frame::Event(event) => Got::Event(EventBuf::from(event)),
+                    Frame::Retry(ms) => Got::Retry(ms),
+                    Frame::Comment(text) => Got::Comment(text.to_string_lossy().into_owned()),
+                });
+            }
+        }
+    }
+
+    /// The next frames that are not keep-alive comments.
+    async fn events(&mut self, n: usize) -> Vec<Got> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            match self.next().await {
+                Some(Got::Comment(_)) => {}
+                Some(got) => out.push(got),
+                None => break,
+            }
+        }
+        out
+    }
+
+    async fn text(mut self) -> String {
+        let body = within("body", (&mut self.body).collect()).await.unwrap();
+        String::from_utf8(body.to_bytes().to_vec()).unwrap()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.connection.abort();
+    }
+}
+
+async fn serve_axum(app: axum::Router, listener: TcpListener) -> SocketAddr {
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn listen() -> TcpListener {
+    TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// Waits until `check` holds, polling.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    within(what, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hyper_serves_a_subscription_with_the_headers_a_retry_hint_and_events() {
+    let publisher: Publisher = Publisher::new();
+    let listener = listen().await;
+    let addr = listener.local_addr().unwrap();
+    let server_publisher = publisher.clone();
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let publisher = server_publisher.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let subscription = publisher.subscribe("news", (), []).unwrap();
+                    let body = SseBody::new(subscription).retry(Some(Duration::from_millis(2500)));
+                    async move { Ok::<_, Infallible>(body.response()) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+
+    let mut client = Client::get(addr, "/", &[]).await;
+    assert_eq!(client.status, 200);
+    assert_eq!(client.headers["content-type"], "text/event-stream");
+    assert_eq!(client.headers["cache-control"], "no-cache");
+    assert_eq!(client.headers["x-accel-buffering"], "no");
+    assert_eq!(client.next().await, Some(Got::Retry(2500)));
+    until("subscribed", || publisher.stats().subscribers == 1).await;
+    publisher.publish(Event::new("one"), "news").unwrap();
+    publisher.publish(Event::new("two\nlines"), "news").unwrap();
+    assert_eq!(
+        client.events(2).await,
+        [event(1, "one"), event(2, "two\nlines")]
+    );
+    // Closing the publisher ends the body.
+    publisher.close();
+    assert_eq!(client.next().await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_streams_channels_and_resumes_from_last_event_id() {
+    let publisher: Publisher = Publisher::new();
+    let app = Events::new(publisher.clone()).retry(None).router();
+    let addr = serve_axum(app, listen().await).await;
+
+    let mut both = Client::get(addr, "/events?channel=a&channel=b", &[]).await;
+    let mut default = Client::get(addr, "/events", &[]).await;
+    assert_eq!(both.status, 200);
+    until("subscribed", || publisher.stats().subscribers == 2).await;
+    let listed: Vec<Vec<String>> = publisher
+        .subscribers(["a", "b", "default"])
+        .unwrap()
+        .iter()
+        .map(|s| s.channels().map(String::from).collect())
+        .collect();
+    assert_eq!(listed, [vec!["a", "b"], vec!["default"]]);
+
+    publisher.publish(Event::new("on a"), "a").unwrap();
+    publisher.publish(Event::new("on default"), ()).unwrap();
+    publisher.publish(Event::new("on b"), "b").unwrap();
+    assert_eq!(both.events(2).await, [event(1, "on a"), event(3, "on b")]);
+    assert_eq!(default.events(1).await, [event(2, "on default")]);
+
+    // The client goes away having seen id 3; events are published meanwhile.
+    drop(both);
+    until("unregistered", || publisher.stats().subscribers == 1).await;
+    publisher.publish(Event::new("missed on a"), "a").unwrap();
+    publisher.publish(Event::new("not for it"), "c").unwrap();
+    publisher.publish(Event::new("missed on b"), "b").unwrap();
+
+    let mut back = Client::get(
+        addr,
+        "/events?channel=b&channel=a",
+        &[("last-event-id", "3")],
+    )
+    .await;
+    assert_eq!(
+        back.events(2).await,
+        [event(4, "missed on a"), event(6, "missed on b")]
+    );
+    publisher.publish(Event::new("live"), "a").unwrap();
+    assert_eq!(back.events(1).await, [event(7, "live")]);
+
+    // The query parameter works for clients that cannot set headers.
+    let mut query = Client::get(addr, "/events?channel=a&lastEventId=4", &[]).await;
+    assert_eq!(query.events(1).await, [event(7, "live")]);
+
+    // An id older than the history, or not ours: the reset event.
+    let mut stale = Client::get(addr, "/events?channel=a", &[("last-event-id", "999")]).await;
+    let Some(Got::Event(reset)) = stale.events(1).await.pop() else {
+        panic!()
+    };
+    assert_eq!((reset.event_type(), reset.data()), ("sse-reset", "history"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_hook_refuses_before_the_stream_starts() {
+    let publisher: Publisher<String> =
+        Publisher::with_config(PublisherConfig::new().max_subscribers(1)).unwrap();
+    let events = Events::with_access(publisher.clone(), |parts, channels| {
+        let user = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
+        match user {
+            None => Err(Refusal::unauthorized("who are you?")),
+            Some(user) if channels.iter().any(|c| c == "admin") && user != "root" => {
+                Err(Refusal::forbidden("admins only"))
+            }
+            Some(user) => Ok(user.to_owned()),
+        }
+    });
+    let addr = serve_axum(events.router(), listen().await).await;
+
+    const LONG_ID: &str = concat!(
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "0123456789012345678901234567890123456789012345678901234567890123",
+        "x"
+    );
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: [Case<'_>; 6] = [
+        ("/events", &[], 401, "who are you?"),
+        (
+            "/events?channel=admin",
+            &[("x-user", "ada")],
+            403,
+            "admins only",
+        ),
+        (
+            "/events?channel=a%20b",
+            &[("x-user", "ada")],
+            400,
+            "channel \"a b\"",
+        ),
+        (
+            "/events?channel=",
+            &[("x-user", "ada")],
+            400,
+            "empty channel name",
+        ),
+        (
+            "/events",
+            &[("x-user", "ada"), ("last-event-id", LONG_ID)],
+            400,
+            "Last-Event-ID",
+        ),
+        (
+            "/events?lastEventId=a%0Ab",
+            &[("x-user", "ada")],
+            400,
+            "Last-Event-ID",
+        ),
+    ];
+    for (target, headers, status, message) in cases {
+        let client = Client::get(addr, target, headers).await;
+        assert_eq!(client.status, status, "{target}");
+        let text = client.text().await;
+        assert!(text.contains(message), "{target}: {text}");
+    }
+    assert_eq!(publisher.stats().subscribed, 0, "no stream started");
+
+    let mut root = Client::get(addr, "/events?channel=admin", &[("x-user", "root")]).await;
+    assert_eq!(root.status, 200);
+    assert_eq!(root.next().await, Some(Got::Retry(3000)));
+    let names: Vec<String> = publisher
+        .subscribers("admin")
+        .unwrap()
+        .iter()
+        .map(|s| s.properties().clone())
+        .collect();
+    assert_eq!(names, ["root"]);
+    // The subscriber limit: 503 before the stream starts.
+    let full = Client::get(addr, "/events", &[("x-user", "ada")]).await;
+    assert_eq!(full.status, 503);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_async_access_hook_and_the_extractor() {
+    let publisher: Publisher<u32> = Publisher::new();
+    let events = Events::with_access_async(publisher.clone(), |parts, channels| async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        match parts.headers.get("x-token") {
+            Some(token) if token == "secret" => Ok(channels.len() as u32),
+            _ => Err(Refusal::unauthorized("bad token")),
+        }
+    });
+    let app = events.router().route(
+        "/id",
+        axum::routing::get(|LastEventId(id): LastEventId| async move { format!("{id:?}") }),
+    );
+    let addr = serve_axum(app, listen().await).await;
+    assert_eq!(Client::get(addr, "/events", &[]).await.status, 401);
+    let ok = Client::get(
+        addr,
+        "/events?channel=x&channel=y",
+        &[("x-token", "secret")],
+    )
+    .await;
+    assert_eq!(ok.status, 200);
+    until("subscribed", || publisher.stats().subscribers == 1).await;
+    assert_eq!(*publisher.subscribers(["x"]).unwrap()[0].properties(), 2);
+
+    let id = |headers| async move { Client::get(addr, "/id", headers).await.text().await };
+    assert_eq!(id(&[]).await, "None");
+    assert_eq!(id(&[("last-event-id", "")]).await, "None");
+    assert_eq!(id(&[("last-event-id", "42")]).await, "Some(\"42\")");
+    assert_eq!(
+        Client::get(addr, "/id?lastEventId=7", &[])
+            .await
+            .text()
+            .await,
+        "Some(\"7\")"
+    );
+    let long = "x".repeat(300);
+    let refused = Client::get(addr, "/id", &[("last-event-id", &long)]).await;
+    assert_eq!(refused.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_goes_away_is_unregistered_promptly() {
+    let publisher: Publisher = Publisher::new();
+    let app = Events::new(publisher.clone()).router();
+    let addr = serve_axum(app, listen().await).await;
+    let mut client = Client::get(addr, "/events", &[]).await;
+    assert_eq!(client.next().await, Some(Got::Retry(3000)));
+    until("subscribed", || publisher.stats().subscribers == 1).await;
+    drop(client);
+    // The server notices when it writes next (a keep-alive at the latest);
+    // publishing makes it write now.
+    let mut n = 0;
+    until("unregistered", || {
+        n += 1;
+        let _ = publisher.publish(Event::new("anyone?"), ());
+        publisher.stats().subscribers == 0
+    })
+    .await;
+    assert!(n < 1000, "took {n} publishes");
+}
+
+const BOUND: usize = 64 << 10;
+
+/// A server whose accepted sockets have small send buffers (inherited from
+/// the listener), a client that stalls with a small receive buffer, so its
+/// backlog reaches its queue quickly, and three clients that read, each
+/// counting the events it has received.
+async fn stalled_and_readers(
+    policy: LagPolicy,
+) -> (
+    Publisher,
+    SocketAddr,
+    Client,
+    Vec<(Arc<AtomicU64>, JoinHandle<()>)>,
+) {
+    let config = PublisherConfig::new()
+        .queue_bytes(BOUND)
+        .max_event_bytes(8 << 10)
+        .lag_policy(policy)
+        .history(100_000, 64 << 20);
+    let publisher: Publisher = Publisher::with_config(config).unwrap();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(16 << 10).unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(64).unwrap();
+    let app = Events::new(publisher.clone()).retry(None).router();
+    let addr = serve_axum(app, listener).await;
+
+    let stalled_socket = TcpSocket::new_v4().unwrap();
+    stalled_socket.set_recv_buffer_size(4 << 10).unwrap();
+    let stalled_stream = stalled_socket.connect(addr).await.unwrap();
+    let stalled = Client::get_on(stalled_stream, "/events", &[]).await;
+    assert_eq!(stalled.status, 200);
+
+    let mut readers = Vec::new();
+    for _ in 0..3 {
+        let mut client = Client::get(addr, "/events", &[]).await;
+        let received = Arc::new(AtomicU64::new(0));
+        let count = Arc::clone(&received);
+        readers.push((
+            received,
+            tokio::spawn(async move {
+                while let Some(got) = client.next().await {
+                    if let Got::Event(_) = got {
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }),
+        ));
+    }
+    until("subscribed", || publisher.stats().subscribers == 4).await;
+    (publisher, addr, stalled, readers)
+}
+
+/// Publishes batches of 2 KB events (well within a reader's queue bound)
+/// until `done`, checking that every batch reaches the readers promptly and
+/// that no queue ever exceeds its bound. `sent` counts the events published.
+async fn publish_while_stalled(
+    publisher: &Publisher,
+    readers: &[(Arc<AtomicU64>, JoinHandle<()>)],
+    data: &str,
+    sent: &mut u64,
+    mut done: impl FnMut(u64) -> bool,
+) {
+    while !done(*sent) {
+        assert!(*sent < 50_000, "the stalled client never lagged");
+        for _ in 0..10 {
+            publisher.publish(Event::new(data), ()).unwrap();
+            *sent += 1;
+        }
+        for subscriber in publisher.subscribers(()).unwrap() {
+            let queued = subscriber.stats().queued_bytes;
+            assert!(queued <= BOUND, "{queued} > {BOUND}");
+        }
+        until("the readers got the batch", || {
+            readers
+                .iter()
+                .all(|(received, _)| received.load(Ordering::SeqCst) == *sent)
+        })
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_does_not_delay_the_others_and_is_disconnected() {
+    let (publisher, addr, mut stalled, readers) = stalled_and_readers(LagPolicy::Disconnect).await;
+    let data = "d".repeat(2000);
+    let mut sent = 0;
+    publish_while_stalled(&publisher, &readers, &data, &mut sent, |_| {
+        publisher.stats().lag_disconnects > 0
+    })
+    .await;
+    let stats = publisher.stats();
+    assert_eq!((stats.lag_disconnects, stats.subscribers), (1, 3));
+    assert!(stats.dropped > 0);
+    // The others go on.
+    publish_while_stalled(&publisher, &readers, &data, &mut sent, |n| n >= 500).await;
+
+    // The stalled client, reading at last, finds its stream ended after what
+    // was in flight and a retry hint; it resumes from the history.
+    let mut last_id = None;
+    let mut retry = None;
+    while let Some(got) = stalled.next().await {
+        match got {
+            Got::Event(event) => last_id = event.id().map(String::from),
+            Got::Retry(ms) => retry = Some(ms),
+            Got::Comment(_) => {}
+        }
+    }
+    assert_eq!(retry, Some(1000));
+    let last_id = last_id.unwrap_or_else(|| "0".into());
+    let mut back = Client::get(addr, "/events", &[("last-event-id", &last_id)]).await;
+    let missed = sent - last_id.parse::<u64>().unwrap();
+    let replayed = back.events(missed as usize).await;
+    assert_eq!(replayed.len() as u64, missed);
+    assert_eq!(replayed.last(), Some(&event(sent, &data)));
+    for (_, task) in readers {
+        task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_does_not_delay_the_others_and_drops_oldest() {
+    let (publisher, _addr, mut stalled, readers) = stalled_and_readers(LagPolicy::DropOldest).await;
+    let data = "o".repeat(2000);
+    // Far more than its socket buffers and queue hold.
+    let mut sent = 0;
+    publish_while_stalled(&publisher, &readers, &data, &mut sent, |n| n >= 2000).await;
+    let stats = publisher.stats();
+    assert_eq!((stats.subscribers, stats.lag_disconnects), (4, 0));
+    assert_eq!(stats.lag_resets, 1);
+    assert!(stats.dropped > 1000, "{stats:?}");
+
+    // Reading at last: what was in flight, the reset event in place of what
+    // was dropped, then the newest events up to the last.
+    let mut seen_reset = false;
+    let mut last = 0u64;
+    while last < sent {
+        match stalled.next().await.unwrap() {
+            Got::Event(event) if event.event_type() == "sse-reset" => {
+                assert_eq!(event.data(), "lagged");
+                seen_reset = true;
+            }
+            Got::Event(event) => {
+                let id: u64 = event.id().unwrap().parse().unwrap();
+                assert!(id > last);
+                last = id;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(seen_reset);
+    for (_, task) in readers {
+        task.abort();
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn keep_alive_comments_fill_silence_and_events_push_them_back() {
+    let publisher: Publisher = Publisher::new();
+    let subscription = publisher.subscribe((), (), []).unwrap();
+    let mut body = SseBody::new(subscription).keep_alive(Some(Duration::from_secs(10)));
+    let start = tokio::time::Instant::now();
+    let mut next = async || {
+        let frame = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        (
+            String::from_utf8(frame.to_vec()).unwrap(),
+            start.elapsed().as_secs(),
+        )
+    };
+    assert_eq!(next().await, ("retry: 3000\n".into(), 0));
+    assert_eq!(next().await, (": keep-alive\n".into(), 10));
+    assert_eq!(next().await, (": keep-alive\n".into(), 20));
+    // Events at 25 and 33 push the next keep-alive to 43.
+    let later = publisher.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        later.publish(Event::new("a"), ()).unwrap();
+        tokio::time::sleep(Duration::from_secs(8)).await;
+        later.publish(Event::new("b"), ()).unwrap();
+    });
+    assert_eq!(next().await, ("id: 1\ndata: a\n\n".into(), 25));
+    assert_eq!(next().await, ("id: 2\ndata: b\n\n".into(), 33));
+    assert_eq!(next().await, (": keep-alive\n".into(), 43));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_stream_of_events_can_be_served() {
+    let listener = listen().await;
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(|| async {
+            let events = futures_lite::stream::iter(1..=3).map(|i| {
+                EventBuf::new(format!("n{i}"))
+                    .with_id(i.to_string())
+                    .unwrap()
+            });
+            SseBody::from_stream(events).retry(None)
+        }),
+    );
+    // Comments and retry hints too.
+    let app = app.route(
+        "/frames",
+        axum::routing::get(|| async {
+            let frames = [
+                FrameBuf::Comment("hello".into()),
+                FrameBuf::Retry(10),
+                FrameBuf::Event(EventBuf::new("x")),
+            ];
+            SseBody::from_stream(futures_lite::stream::iter(frames)).retry(None)
+        }),
+    );
+    serve_axum(app, listener).await;
+    let mut client = Client::get(addr, "/", &[]).await;
+    assert_eq!(client.headers["content-type"], "text/event-stream");
+    assert_eq!(
+        client.events(3).await,
+        [event(1, "n1"), event(2, "n2"), event(3, "n3")]
+    );
+    assert_eq!(client.next().await, None);
+    let mut frames = Client::get(addr, "/frames", &[]).await;
+    assert_eq!(frames.next().await, Some(Got::Comment("hello".into())));
+    assert_eq!(frames.next().await, Some(Got::Retry(10)));
+    assert_eq!(frames.next().await, Some(Got::Event(EventBuf::new("x"))));
+    assert_eq!(frames.next().await, None);
+}

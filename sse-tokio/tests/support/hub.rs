@@ -1,0 +1,286 @@
+//! `sse serve` as users run it: the real binary on a free port of
+//! 127.0.0.1, stopped (by its process id) when the test ends; and a raw
+//! HTTP/1.1 client that shows exactly what the hub answers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running hub.
+pub(crate) struct Hub {
+    child: Child,
+    /// `127.0.0.1:port`.
+    pub(crate) address: String,
+}
+
+impl Hub {
+    /// Starts `sse serve --port 0` with `args` and waits until it listens.
+    pub(crate) fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+            .args(["serve", "--port", "0", "--log-level", "warn"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sse serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the hub's first line");
+        let address = line
+            .trim()
+            .strip_prefix("sse: listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        Self { child, address }
+    }
+
+    /// `http://127.0.0.1:port` + `path`.
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.address)
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the hub to exit.
+    pub(crate) fn interrupt(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill -INT");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the hub") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the hub did not stop within 20 s of Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until `channel` has `count` subscribers.
+    pub(crate) fn wait_for_subscribers(&self, channel: &str, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let response =
+                self.request("GET", &format!("/channels/{channel}/subscribers"), &[], b"");
+            let listed = serde_json::from_str::<serde_json::Value>(&response.body)
+                .ok()
+                .and_then(|body| body["subscribers"].as_array().map(Vec::len));
+            if listed == Some(count) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{channel} never had {count} subscribers: {}",
+                response.body
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// One request, read to the end of the response.
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Response {
+        let mut stream = TcpStream::connect(&self.address).expect("connect to the hub");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
+            self.address,
+            body.len()
+        );
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes()).expect("send head");
+        stream.write_all(body).expect("send body");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read the response");
+        Response::parse(&raw)
+    }
+
+    /// Opens a stream and returns the socket after the response head.
+    pub(crate) fn open_stream(&self, path: &str, headers: &[(&str, &str)]) -> Stream {
+        let mut socket = TcpStream::connect(&self.address).expect("connect to the hub");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .expect("timeout");
+        let mut head = format!("GET {path} HTTP/1.1\r\nhost: {}\r\n", self.address);
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        socket.write_all(head.as_bytes()).expect("send head");
+        Stream {
+            socket,
+            received: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        // Only the process this test started.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response, whole.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: String,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(raw);
+        let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .and_then(|code| code.parse().ok())
+            .expect("a status line");
+        let headers = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        let chunked = text
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked");
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        Self {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub(crate) fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// An open event stream, read raw.
+pub(crate) struct Stream {
+    socket: TcpStream,
+    received: Vec<u8>,
+}
+
+impl Stream {
+    /// Reads until what was received contains `needle`; returns it all.
+    pub(crate) fn read_until(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut buf = [0u8; 4096];
+        loop {
+            let text = String::from_utf8_lossy(&self.received).into_owned();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never received {needle:?}; got {text:?}"
+            );
+            match self.socket.read(&mut buf) {
+                Ok(0) => panic!("the stream ended before {needle:?}; got {text:?}"),
+                Ok(n) => self.received.extend_from_slice(&buf[..n]),
+                Err(e) => panic!("reading the stream: {e}; got {text:?}"),
+            }
+        }
+    }
+
+    /// Reads until the server closes the connection; returns all received.
+    pub(crate) fn read_to_end(&mut self) -> String {
+        let _ = self.socket.read_to_end(&mut self.received);
+        String::from_utf8_lossy(&self.received).into_owned()
+    }
+}
+
+/// Runs `sse` with `args` and returns its output.
+pub(crate) fn sse(args: &[&str], stdin: &[u8]) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sse");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write stdin");
+    child.wait_with_output().expect("sse runs")
+}
+
+/// Starts `sse` with `args` in the background, output piped.
+pub(crate) fn spawn_sse(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_sse"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start sse")
+}
+
+/// Waits for a child to exit within `timeout` and returns its output.
+pub(crate) fn finish(child: Child, timeout: Duration) -> std::process::Output {
+    let id = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(output) => output.expect("output"),
+        Err(_) => {
+            let _ = Command::new("kill").arg(id.to_string()).status();
+            panic!("sse (pid {id}) did not finish within {timeout:?}");
+        }
+    }
+}
