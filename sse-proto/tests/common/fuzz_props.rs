@@ -53,13 +53,41 @@ fn size(bits: u8) -> usize {
     SIZES[usize::from(bits & 7)]
 }
 
-/// Feeds `stream` to `decoder` in chunks of `chunk` bytes (0: whole).
+/// Feeds `stream` to `decoder` in chunks of `chunk` bytes (0: whole), and
+/// checks after every call that `last_frame` gives the same frame again
+/// (and nothing after an error or a used-up chunk).
 fn feed_chunked(decoder: &mut Decoder<Vec<u8>>, stream: &[u8], chunk: usize) -> Vec<Out> {
-    if chunk == 0 {
-        return feed(decoder, &[stream]);
+    let chunk = if chunk == 0 {
+        stream.len().max(1)
+    } else {
+        chunk
+    };
+    let mut out = Vec::new();
+    for mut input in stream.chunks(chunk) {
+        loop {
+            let frame = decoder.decode(&mut input).map(Out::from_frame);
+            let again = decoder.last_frame().map(|frame| Out::from_frame(Ok(frame)));
+            match frame {
+                Some(Out::Error(error)) => {
+                    assert_eq!(again, None, "last_frame after an error");
+                    out.push(Out::Error(error));
+                }
+                Some(frame) => {
+                    assert_eq!(again.as_ref(), Some(&frame), "last_frame disagrees");
+                    out.push(frame);
+                }
+                None => {
+                    assert_eq!(again, None, "last_frame after a used-up chunk");
+                    assert!(
+                        input.is_empty(),
+                        "decode returned None before using up its input"
+                    );
+                    break;
+                }
+            }
+        }
     }
-    let chunks: Vec<&[u8]> = stream.chunks(chunk).collect();
-    feed(decoder, &chunks)
+    out
 }
 
 /// `decode`: arbitrary bytes through a decoder of at most 255 bytes with
@@ -67,6 +95,7 @@ fn feed_chunked(decoder: &mut Decoder<Vec<u8>>, stream: &[u8], chunk: usize) -> 
 /// the stream.
 ///
 /// - `decode` never panics and uses up its input before returning `None`;
+/// - `last_frame` gives back what `decode` just returned;
 /// - nothing yielded is larger than the buffer or the limit it was given;
 /// - what the decoder yields can be built again as checked fields and
 ///   encoded (so it cannot carry a line break into an `id` or `event`);
