@@ -8,6 +8,8 @@ use std::task::{Context, Poll, Waker};
 
 use futures_util::Stream;
 use sse_proto::{Decoder, Frame, Limits};
+use sse_tokio::EventReader;
+use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::corpus::Corpus;
 
@@ -26,11 +28,10 @@ pub struct Outcome {
 pub enum Impl {
     /// `sse_proto::Decoder`, in a buffer allocated once.
     SseProto,
-    // SLOT(sse-tokio): `sse_tokio::EventReader` over an in-memory reader
-    // (`tokio::io::AsyncRead` over the same chunks) belongs here, once the
-    // adapter exists: add a variant, a `run_sse_tokio` beside `run_sse_proto`
-    // (current-thread runtime built once, `block_on` per run), and list it
-    // in `ALL` and `allocs`.
+    /// `sse_tokio::EventReader` (borrowing `poll_next_event`) over an
+    /// in-memory `AsyncRead` that hands out the same chunks, one per read;
+    /// built once, as a long-lived connection is.
+    SseTokio,
     /// `sse-stream` 0.3 (`SseByteStream` over a stream of byte slices).
     SseStream,
     /// `sse-parse` 0.1 (`SseParser`, fed chunk by chunk).
@@ -46,8 +47,9 @@ pub enum Impl {
 
 impl Impl {
     /// Every decoder and limit, in table order.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::SseProto,
+        Self::SseTokio,
         Self::SseStream,
         Self::SseParse,
         Self::EventsourceStream,
@@ -59,6 +61,7 @@ impl Impl {
     pub fn name(self) -> &'static str {
         match self {
             Self::SseProto => "sse-proto",
+            Self::SseTokio => "sse-tokio",
             Self::SseStream => "sse-stream",
             Self::SseParse => "sse-parse",
             Self::EventsourceStream => "eventsource-stream",
@@ -111,14 +114,22 @@ impl Impl {
 /// would.
 pub struct Runner {
     decoder: Decoder<Box<[u8]>>,
+    reader: EventReader<Chunks>,
     copy: Vec<u8>,
 }
 
 impl Runner {
     /// A runner for `corpus`.
     pub fn new(corpus: &Corpus) -> Self {
+        let chunks = Chunks {
+            bytes: corpus.bytes.clone().into(),
+            size: 1,
+            at: corpus.bytes.len(),
+        };
+        let decoder = Decoder::with_capacity(corpus.max_event_len, Limits::new());
         Self {
             decoder: Decoder::with_capacity(corpus.max_event_len, Limits::new()),
+            reader: EventReader::with_decoder(chunks, decoder),
             copy: vec![0; corpus.bytes.len()],
         }
     }
@@ -127,6 +138,7 @@ impl Runner {
     pub fn run(&mut self, imp: Impl, chunks: &[&[u8]]) -> Outcome {
         match imp {
             Impl::SseProto => self.run_sse_proto(chunks),
+            Impl::SseTokio => self.run_sse_tokio(chunks),
             Impl::SseStream => run_sse_stream(chunks),
             Impl::SseParse => run_sse_parse(chunks),
             Impl::EventsourceStream => run_eventsource_stream(chunks),
@@ -153,6 +165,26 @@ impl Runner {
         out
     }
 
+    fn run_sse_tokio(&mut self, chunks: &[&[u8]]) -> Outcome {
+        let source = self.reader.get_mut();
+        source.size = chunks.first().map_or(1, |chunk| chunk.len());
+        source.at = 0;
+        let mut out = Outcome {
+            events: 0,
+            bytes: 0,
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        // The source says `Pending` once it has handed out the corpus, so the
+        // reader stays open for the next run, as on a live connection.
+        while let Poll::Ready(Some(frame)) = self.reader.poll_next_event(&mut cx) {
+            if let Frame::Event(event) = frame.expect("a valid stream") {
+                out.events += 1;
+                out.bytes += event.data().len();
+            }
+        }
+        out
+    }
+
     fn run_memcpy(&mut self, chunks: &[&[u8]]) -> Outcome {
         let mut at = 0;
         for chunk in chunks {
@@ -163,6 +195,32 @@ impl Runner {
             events: 0,
             bytes: std::hint::black_box(&self.copy[..at]).len(),
         }
+    }
+}
+
+/// An in-memory `AsyncRead` that hands out `bytes` in reads of at most
+/// `size` bytes from `at`, then stays pending (never at its end).
+struct Chunks {
+    bytes: Box<[u8]>,
+    size: usize,
+    at: usize,
+}
+
+impl AsyncRead for Chunks {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let rest = this.bytes.get(this.at..).unwrap_or_default();
+        if rest.is_empty() {
+            return Poll::Pending;
+        }
+        let n = rest.len().min(this.size).min(buf.remaining());
+        buf.put_slice(&rest[..n]);
+        this.at += n;
+        Poll::Ready(Ok(()))
     }
 }
 
