@@ -453,3 +453,44 @@ fn machine() -> String {
         .join(" ");
     format!("Measured on {model}, {cpus} CPUs; load average at the end of the run: {load}.")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{AllocRow, Report, Times};
+
+    fn report(times: &[(&str, &str, f64)]) -> Report {
+        let mut row = AllocRow::new("decode", "small", "64B");
+        row.push("sse-proto", 0, 0, 10);
+        row.push("sse-stream", 30, 600, 10);
+        Report {
+            corpora: vec![("small", "small events", 1 << 20, vec![64])],
+            encode_corpora: vec![("small", "small events", 1 << 20)],
+            times: times
+                .iter()
+                .map(|&(group, function, ns)| ((group.to_string(), function.to_string()), ns))
+                .collect::<Times>(),
+            allocations: vec![row],
+            missing: 0,
+        }
+    }
+
+    #[test]
+    fn targets_say_met_or_by_how_much_missed() {
+        let table = report(&[
+            ("decode-small-64B", "sse-proto", 100.0),
+            ("decode-small-64B", "sse-stream", 300.0),
+            ("decode-small-64B", "memchr2-per-line", 40.0),
+            ("encode-small", "sse-proto", 100.0),
+            ("encode-small", "sse-stream", 250.0),
+        ])
+        .render();
+        assert!(table.contains("| decode `small`, 64B chunks: ≥ 2× sse-stream | 3.00× | met |"));
+        assert!(table.contains("≥ 0.5× one memchr2 per line | 0.40× | missed by 20% |"));
+        assert!(table.contains("| encode `small`: ≥ 5× sse-stream | 2.50× | missed by 50% |"));
+        assert!(table.contains("| encode `small`: ≥ 10× axum | – | not measured |"));
+        assert!(table.contains("| 0.00 per event | met |"));
+        // 1 MiB in 100 ns.
+        assert!(table.contains("| small | 64B | 10000000 |"));
+        assert!(table.contains("| decode | small | 64B | 0.00; 0 B | 3.00; 60 B |"));
+    }
+}
