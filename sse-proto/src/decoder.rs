@@ -523,15 +523,41 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 self.skip_bom(matched, input);
                 continue;
             }
-            let eol = memchr2(b'\n', b'\r', input);
-            let (segment, rest) = input.split_at(eol.unwrap_or(input.len()));
+            // A line start is usually a short field line; the rest of a line
+            // already begun is usually long data.
+            let at_line_start = self.line_len == 0 && self.state == State::Name;
+            // A long line is taken a window at a time, so that each piece is
+            // still in cache when it is copied after the search.
+            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
+            let eol = if at_line_start {
+                find_line_end(window)
+            } else {
+                find_in_rest_of_line(window)
+            };
+            if let (true, Some(eol)) = (at_line_start, eol) {
+                let (line, rest) = input.split_at(eol);
+                // `rest` starts with the line end just found.
+                let (&end, after_eol) = rest.split_first()?;
+                if let Err(error) = self.whole_line(line, input) {
+                    *input = rest;
+                    return Some(Err(error));
+                }
+                self.after_cr = end == b'\r';
+                *input = after_eol;
+                if let Some(ready) = self.end_line() {
+                    return Some(ready);
+                }
+                continue;
+            }
+            let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
             if let Err(error) = self.feed(segment) {
                 *input = rest;
                 return Some(Err(error));
             }
-            let Some((&end, after_eol)) = rest.split_first() else {
+            let (Some(_), Some((&end, after_eol))) = (eol, rest.split_first()) else {
+                // No line end in the window: the line goes on.
                 *input = rest;
-                return None;
+                continue;
             };
             self.after_cr = end == b'\r';
             *input = after_eol;
@@ -568,36 +594,99 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         }
     }
 
+    /// Takes in a whole line (no CR or LF in `line`) from its start: the
+    /// same steps as [`feed`](Self::feed), with the name found in one look
+    /// instead of byte by byte. [`end_line`](Self::end_line) follows.
+    #[inline]
+    fn whole_line(&mut self, line: &[u8], window: &[u8]) -> Result<(), DecodeError> {
+        if let Some((field, taken)) = known_field(window) {
+            // The pattern holds no line break, so it lies within the line.
+            let mut value = line.get(taken..).unwrap_or_default();
+            if let Some(rest) = value.strip_prefix(b" ") {
+                value = rest;
+            }
+            self.enter(field);
+            self.state = State::Value {
+                field,
+                strip_space: false,
+            };
+            let start = line.len() - value.len();
+            self.line_len = start;
+            return self.take_value(field, value, window.get(start..).unwrap_or_default());
+        }
+        let probe = line.get(..=MAX_NAME).unwrap_or(line);
+        let Some(colon) = probe.iter().position(|&byte| byte == b':') else {
+            if line.len() <= MAX_NAME {
+                // No colon: the whole line is the name; `end_line` acts on it.
+                self.store_name(line);
+                self.line_len = line.len();
+                return Ok(());
+            }
+            self.line_len = probe.len();
+            self.state = State::Value {
+                field: Field::Ignore,
+                strip_space: false,
+            };
+            let rest = line.get(probe.len()..).unwrap_or_default();
+            return self.take_value(Field::Ignore, rest, rest);
+        };
+        let field = self.field(line.get(..colon).unwrap_or_default());
+        self.enter(field);
+        let mut value = line.get(colon + 1..).unwrap_or_default();
+        if let Some(rest) = value.strip_prefix(b" ") {
+            value = rest;
+        }
+        self.state = State::Value {
+            field,
+            strip_space: false,
+        };
+        let start = line.len() - value.len();
+        self.line_len = start;
+        self.take_value(field, value, window.get(start..).unwrap_or_default())
+    }
+
     /// Takes in part of a line (no CR or LF in `segment`).
+    #[inline]
     fn feed(&mut self, mut segment: &[u8]) -> Result<(), DecodeError> {
         if self.state == State::Skip {
             self.line_len = self.line_len.saturating_add(segment.len());
             return Ok(());
         }
         if self.state == State::Name {
-            // At most MAX_NAME + 1 bytes decide the field.
-            while let Some((&byte, rest)) = segment.split_first() {
-                segment = rest;
-                self.line_len += 1;
-                if byte == b':' {
-                    let field = self.field(self.name_len);
+            // At most MAX_NAME + 1 bytes decide the field: the name and its
+            // colon, or a sixth byte that makes the name unknown.
+            let room = MAX_NAME + 1 - self.name_len;
+            let probe = segment.get(..room).unwrap_or(segment);
+            let colon = probe.iter().position(|&byte| byte == b':');
+            let name_bytes = colon.unwrap_or(probe.len());
+            let name = probe.get(..name_bytes).unwrap_or_default();
+            let taken = colon.map_or(name_bytes, |colon| colon + 1);
+            self.line_len += taken;
+            segment = segment.get(taken..).unwrap_or_default();
+            match colon {
+                // The whole name in this segment, the common case: no copy.
+                Some(_) if self.name_len == 0 => {
+                    let field = self.field(name);
                     self.enter(field);
-                    break;
                 }
-                if let Some(slot) = self.name.get_mut(self.name_len) {
-                    *slot = byte;
-                    self.name_len += 1;
-                } else {
+                Some(_) => {
+                    let start = self.name_len;
+                    self.store_name(name);
+                    let field = self.field(self.name.get(..start + name.len()).unwrap_or_default());
+                    self.enter(field);
+                }
+                None if name_bytes == room => {
                     // Longer than any known name: whatever follows is ignored.
                     self.state = State::Value {
                         field: Field::Ignore,
                         strip_space: false,
                     };
-                    break;
                 }
-            }
-            if self.state == State::Name {
-                return Ok(());
+                None => {
+                    // The name goes on in the next segment.
+                    self.store_name(name);
+                    return Ok(());
+                }
             }
         }
         let State::Value { field, strip_space } = self.state else {
@@ -615,18 +704,39 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 };
             }
         }
+        self.take_value(field, segment, segment)
+    }
+
+    /// Takes in part of the value of `field`; on an error the event is
+    /// dropped and the rest of it skipped.
+    #[inline]
+    ///
+    /// `window` starts with `segment` and may go on past it: a short value
+    /// is copied as a fixed-size block from it (see [`push`]).
+    fn take_value(
+        &mut self,
+        field: Field,
+        segment: &[u8],
+        window: &[u8],
+    ) -> Result<(), DecodeError> {
         self.line_len = self.line_len.saturating_add(segment.len());
         let fits = match field {
-            Field::Data => self.push_data(segment),
+            Field::Data => self.push_data(segment, window),
             Field::Event => push(
                 self.buf.as_mut(),
                 self.layout.type_off,
                 self.layout.type_cap,
                 &mut self.type_len,
                 segment,
+                window,
             ),
             Field::Id => {
-                self.id_has_nul |= memchr(0, segment).is_some();
+                // Ids are short: a loop beats the call.
+                self.id_has_nul |= if segment.len() < 32 {
+                    segment.contains(&0)
+                } else {
+                    memchr(0, segment).is_some()
+                };
                 let slot = self.id_scratch;
                 let mut len = self.id_lens[slot];
                 let fits = push(
@@ -635,6 +745,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                     self.layout.id_cap,
                     &mut len,
                     segment,
+                    window,
                 );
                 self.id_lens[slot] = len;
                 fits
@@ -645,6 +756,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 self.layout.comment_cap,
                 &mut self.comment_len,
                 segment,
+                window,
             ),
             Field::Retry => {
                 for &byte in segment {
@@ -673,19 +785,32 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         })
     }
 
-    fn push_data(&mut self, bytes: &[u8]) -> bool {
+    #[inline]
+    fn push_data(&mut self, bytes: &[u8], window: &[u8]) -> bool {
         push(
             self.buf.as_mut(),
             self.layout.data_off,
             self.layout.data_cap,
             &mut self.data_len,
             bytes,
+            window,
         )
     }
 
-    /// The field named by the first `name_len` bytes of `name`.
-    fn field(&self, name_len: usize) -> Field {
-        match self.name.get(..name_len).unwrap_or_default() {
+    /// Keeps the start of a field name that continues in the next segment.
+    #[inline]
+    fn store_name(&mut self, name: &[u8]) {
+        let end = self.name_len + name.len();
+        if let Some(slot) = self.name.get_mut(self.name_len..end) {
+            slot.copy_from_slice(name);
+            self.name_len = end;
+        }
+    }
+
+    /// The field called `name`.
+    #[inline]
+    fn field(&self, name: &[u8]) -> Field {
+        match name {
             b"data" => Field::Data,
             b"event" => Field::Event,
             b"id" => Field::Id,
@@ -696,6 +821,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Starts reading the value of `field`.
+    #[inline]
     fn enter(&mut self, field: Field) {
         match field {
             Field::Event => self.type_len = 0,
@@ -718,6 +844,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Acts on a line end.
+    #[inline]
     fn end_line(&mut self) -> Option<Result<Ready, DecodeError>> {
         let line_len = core::mem::replace(&mut self.line_len, 0);
         let name_len = core::mem::replace(&mut self.name_len, 0);
@@ -727,7 +854,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             State::Name => {
                 // A line without a colon: the whole line is the name, the
                 // value is empty.
-                let field = self.field(name_len);
+                let field = self.field(self.name.get(..name_len).unwrap_or_default());
                 self.enter(field);
                 self.state = State::Name;
                 field
@@ -739,9 +866,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 return None;
             }
         };
+        self.finish_field(field)
+    }
+
+    /// Acts on the end of a line that set `field`.
+    #[inline]
+    fn finish_field(&mut self, field: Field) -> Option<Result<Ready, DecodeError>> {
         match field {
             Field::Data => {
-                if !self.push_data(b"\n") {
+                if !self.push_data(b"\n", b"\n") {
                     self.discard_event();
                     self.state = State::Skip;
                     return Some(Err(DecodeError::EventTooLong));
@@ -763,6 +896,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// A blank line: dispatches the event, if it has data.
+    #[inline]
     fn dispatch(&mut self) -> Option<Ready> {
         self.id_last = self.id_current;
         if self.data_len == 0 {
@@ -786,20 +920,148 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 }
 
+/// A field name and its colon as the low bytes of a little-endian word, and
+/// the mask that keeps those bytes.
+const fn name_pattern(name: &[u8]) -> (u64, u64) {
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < name.len() {
+        word |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    (word, u64::MAX >> (64 - 8 * name.len()))
+}
+
+/// The known fields, each with its name and colon as a pattern.
+const KNOWN_FIELDS: [(Field, usize, (u64, u64)); 4] = [
+    (Field::Data, 5, name_pattern(b"data:")),
+    (Field::Id, 3, name_pattern(b"id:")),
+    (Field::Event, 6, name_pattern(b"event:")),
+    (Field::Retry, 6, name_pattern(b"retry:")),
+];
+
+/// When `window` starts with `data:`, `id:`, `event:` or `retry:`, that
+/// field and the length of its name and colon: a few word compares instead
+/// of a search for the colon.
+#[inline]
+fn known_field(window: &[u8]) -> Option<(Field, usize)> {
+    let mut bytes = [0u8; 8];
+    match window.get(..8) {
+        Some(head) => bytes.copy_from_slice(head),
+        None => {
+            let head = bytes.get_mut(..window.len())?;
+            head.copy_from_slice(window);
+        }
+    }
+    let word = u64::from_le_bytes(bytes);
+    KNOWN_FIELDS
+        .iter()
+        .find(|(_, _, (pattern, mask))| word & mask == *pattern)
+        .map(|&(field, len, _)| (field, len))
+}
+
+/// Bytes with the high bit of each byte set, and with the low bit set.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+
+/// How many leading bytes of a line [`find_line_end`] checks a word at a
+/// time before it hands over to `memchr2`.
+const SHORT_LINE: usize = 32;
+
+/// The high bit of every byte of `word` that is zero, and no other bit.
+const fn zero_bytes(word: u64) -> u64 {
+    !(((word & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | word) & HIGH_BITS
+}
+
+/// The offset of the first CR or LF in `haystack`.
+///
+/// Field lines are short, and for a few dozen bytes calling `memchr2` costs
+/// more than looking: the first [`SHORT_LINE`] bytes are checked eight at a
+/// time in a register (the zero-byte test on the word XOR-ed with CR and
+/// with LF), the rest with `memchr2`.
+#[inline]
+fn find_line_end(haystack: &[u8]) -> Option<usize> {
+    let mut words = haystack.chunks_exact(8);
+    for (i, word) in words.by_ref().take(SHORT_LINE / 8).enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let word = u64::from_le_bytes(bytes);
+        let ends = zero_bytes(word ^ (LOW_BITS * u64::from(b'\n')))
+            | zero_bytes(word ^ (LOW_BITS * u64::from(b'\r')));
+        if ends != 0 {
+            // Little-endian: the lowest set bit is the first byte.
+            return Some(i * 8 + (ends.trailing_zeros() / 8) as usize);
+        }
+    }
+    let checked = haystack.len() - words.remainder().len() - words.len() * 8;
+    let rest = haystack.get(checked..).unwrap_or_default();
+    find_in_rest_of_line(rest).map(|i| checked + i)
+}
+
+/// How much of a long line is searched and copied in one step.
+const SCAN_WINDOW: usize = 32 * 1024;
+
+/// Inputs shorter than this are searched byte by byte: the call to
+/// `memchr2` costs more (tiny chunks, the tail of a chunk).
+const TINY: usize = 16;
+
+/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
+/// haystack is tiny.
+#[inline]
+fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < TINY {
+        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+    }
+    memchr2(b'\n', b'\r', haystack)
+}
+
+/// How many bytes [`push`] copies as one fixed-size block.
+const BLOCK: usize = 32;
+
 /// Appends `bytes` to the region at `off` of capacity `cap` holding `len`
 /// bytes; false if they do not fit.
-fn push(buf: &mut [u8], off: usize, cap: usize, len: &mut usize, bytes: &[u8]) -> bool {
+///
+/// `window` starts with `bytes`. A short value with a full block of input
+/// behind it and a block of room in the region is copied as a whole block,
+/// which the compiler turns into two vector moves instead of a call to
+/// `memcpy`; the bytes past the value are scratch, never read.
+#[inline]
+fn push(
+    buf: &mut [u8],
+    off: usize,
+    cap: usize,
+    len: &mut usize,
+    bytes: &[u8],
+    window: &[u8],
+) -> bool {
     let new_len = *len + bytes.len();
     if new_len > cap {
         return false;
     }
-    match buf.get_mut(off + *len..off + new_len) {
-        Some(dst) => {
+    let at = off + *len;
+    if bytes.len() <= BLOCK && *len + BLOCK <= cap {
+        let src: Option<&[u8; BLOCK]> = window.get(..BLOCK).and_then(|w| w.try_into().ok());
+        let dst: Option<&mut [u8; BLOCK]> =
+            buf.get_mut(at..at + BLOCK).and_then(|d| d.try_into().ok());
+        if let (Some(src), Some(dst)) = (src, dst) {
+            *dst = *src;
+            *len = new_len;
+            return true;
+        }
+    }
+    match (buf.get_mut(at..off + new_len), bytes) {
+        // One byte at a time (tiny chunks): a store, not a call.
+        (Some([dst]), [byte]) => {
+            *dst = *byte;
+            *len = new_len;
+            true
+        }
+        (Some(dst), _) => {
             dst.copy_from_slice(bytes);
             *len = new_len;
             true
         }
-        None => false,
+        (None, _) => false,
     }
 }
 
@@ -822,5 +1084,148 @@ impl<B: AsRef<[u8]>> fmt::Debug for Decoder<B> {
             .field("data_len", &self.data_len)
             .field("max_event_len", &self.layout.data_cap)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::{
+        BLOCK, Decoder, Field, SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push,
+        zero_bytes,
+    };
+    use crate::Frame;
+
+    /// Lines longer than the search window, with their line end anywhere
+    /// around its edges (a CRLF split by it too), whatever the chunking.
+    #[test]
+    fn long_lines_cross_the_scan_window() {
+        for (len, end) in [
+            (SCAN_WINDOW - 1, &b"\r\n"[..]),
+            (SCAN_WINDOW, b"\n"),
+            (SCAN_WINDOW + 1, b"\r"),
+            (SCAN_WINDOW - 7, b"\r"),
+            (3 * SCAN_WINDOW + 5, b"\r\n"),
+        ] {
+            let mut input = b"data:".to_vec();
+            input.resize(len, b'x');
+            for part in [end, b"data: y", end, end] {
+                input.extend_from_slice(part);
+            }
+            let mut expected = std::vec![b'x'; len - 5];
+            expected.extend_from_slice(b"\ny");
+            for chunk in [input.len(), 1000, SCAN_WINDOW, SCAN_WINDOW + 1] {
+                let mut decoder = Decoder::new(std::vec![0u8; 4 * SCAN_WINDOW + 4096]);
+                let mut events = Vec::new();
+                for mut piece in input.chunks(chunk) {
+                    while let Some(frame) = decoder.decode(&mut piece) {
+                        if let Ok(Frame::Event(event)) = frame {
+                            events.push(event.data().as_bytes().to_vec());
+                        }
+                    }
+                }
+                assert_eq!(
+                    events,
+                    [expected.clone()],
+                    "line of {len}, chunks of {chunk}"
+                );
+            }
+        }
+    }
+
+    /// The zero-byte test marks exactly the zero bytes, in every lane.
+    #[test]
+    fn zero_bytes_is_exact() {
+        for lane in 0..8 {
+            for byte in 0..=255u8 {
+                let mut bytes = [0x41u8; 8];
+                bytes[lane] = byte;
+                let marks = zero_bytes(u64::from_le_bytes(bytes));
+                let expected = if byte == 0 { 0x80u64 << (8 * lane) } else { 0 };
+                assert_eq!(marks, expected, "byte {byte:#x} in lane {lane}");
+            }
+        }
+    }
+
+    /// The word-at-a-time head and the `memchr2` tail find what a plain
+    /// search finds, for every length and position around both.
+    #[test]
+    fn find_line_end_agrees_with_a_plain_search() {
+        for len in 0..80 {
+            for end in [b'\n', b'\r'] {
+                for at in 0..=len {
+                    let mut haystack = [b'x'; 80];
+                    let haystack = &mut haystack[..len];
+                    if let Some(slot) = haystack.get_mut(at) {
+                        *slot = end;
+                    }
+                    // A second line end later must not matter.
+                    if let Some(slot) = haystack.get_mut(at + 9) {
+                        *slot = b'\n';
+                    }
+                    let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+                    assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
+                    assert_eq!(
+                        find_in_rest_of_line(haystack),
+                        plain,
+                        "len {len}, end at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_fields_need_their_colon() {
+        assert_eq!(known_field(b"data: x"), Some((Field::Data, 5)));
+        assert_eq!(known_field(b"data:"), Some((Field::Data, 5)));
+        assert_eq!(known_field(b"id:7\n"), Some((Field::Id, 3)));
+        assert_eq!(known_field(b"event:add"), Some((Field::Event, 6)));
+        assert_eq!(known_field(b"retry:10"), Some((Field::Retry, 6)));
+        for other in [
+            &b"data"[..],
+            b"dat:",
+            b"Data: x",
+            b"datas: x",
+            b"id",
+            b"ids:",
+            b"event\n:",
+            b"retry",
+            b": comment",
+            b"",
+        ] {
+            assert_eq!(known_field(other), None, "{other:?}");
+        }
+    }
+
+    /// A short value is copied as a whole block only with a block of input
+    /// behind it and a block of room, and never past its region.
+    #[test]
+    fn push_copies_blocks_only_inside_the_region() {
+        for cap in [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK] {
+            for value_len in 0..=BLOCK + 1 {
+                for extra in [0, BLOCK] {
+                    let window: [u8; 3 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
+                    let window = &window[..value_len + extra];
+                    let value = &window[..value_len];
+                    // Region at 4..4 + cap, guarded on both sides.
+                    let mut buf = [0xEEu8; 4 + 2 * BLOCK + 4];
+                    let mut len = 0;
+                    let fits = push(&mut buf, 4, cap, &mut len, value, window);
+                    assert_eq!(fits, value_len <= cap);
+                    if fits {
+                        assert_eq!(len, value_len);
+                        assert_eq!(&buf[4..4 + len], value);
+                    }
+                    assert!(buf[..4].iter().all(|&b| b == 0xEE));
+                    assert!(
+                        buf[4 + cap..].iter().all(|&b| b == 0xEE),
+                        "wrote past the region"
+                    );
+                }
+            }
+        }
     }
 }

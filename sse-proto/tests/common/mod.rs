@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod fuzz_props;
 pub mod oracle;
 
 use sse_proto::{DecodeError, Decoder, Frame, Limits};
@@ -114,8 +115,10 @@ pub fn decode_chunks(chunks: &[&[u8]]) -> (Vec<Out>, Vec<u8>) {
 }
 
 /// Checks that `input` decodes to `expected` whole, split in two at every
-/// point, and one byte at a time; and that the oracle agrees.
+/// point, and one byte at a time; and that the oracle agrees. Writes the
+/// vector into the fuzz corpora when asked to (see `fuzz_props::write_seeds`).
 pub fn check(input: &[u8], expected: &[Out]) {
+    fuzz_props::write_seeds(input);
     let (whole, last_id) = decode_chunks(&[input]);
     assert_eq!(
         whole,
