@@ -95,3 +95,8 @@ pub use time::Instant;
 #[cfg(all(doctest, feature = "std"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// This crate's README (the publisher), compiled and run the same way.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../README.md")]
+struct CrateReadmeDoctests;

@@ -1,10 +1,13 @@
-//! The workspace README shows the adapters' examples, which `cargo test`
-//! compiles: this checks that the README quotes each exactly (all but its
-//! leading `//!` doc comment), in a `rust,ignore` block.
+//! The READMEs show the adapters' examples, which `cargo test` compiles:
+//! this checks that a README quotes each exactly (all but its leading `//!`
+//! doc comment), in a `rust,ignore` block. The clients are in the workspace
+//! README, the server and the Redis node in this crate's.
 
-/// Panics unless the README quotes `example` (the file `name`) verbatim.
-fn assert_quoted(name: &str, example: &str) {
-    let readme = include_str!("../../README.md");
+const WORKSPACE: &str = include_str!("../../README.md");
+const CRATE: &str = include_str!("../README.md");
+
+/// Panics unless `readme` quotes `example` (the file `name`) verbatim.
+fn assert_quoted(readme: &str, name: &str, example: &str) {
     let code: String = example
         .lines()
         .skip_while(|line| line.starts_with("//!") || line.is_empty())
@@ -13,13 +16,14 @@ fn assert_quoted(name: &str, example: &str) {
     let quoted = format!("```rust,ignore\n{code}```");
     assert!(
         readme.contains(&quoted),
-        "README.md must show {name} verbatim, in a rust,ignore block:\n{code}"
+        "the README must show {name} verbatim, in a rust,ignore block:\n{code}"
     );
 }
 
 #[test]
 fn the_readme_quotes_the_client_example() {
     assert_quoted(
+        WORKSPACE,
         "sse-tokio/examples/client.rs",
         include_str!("../examples/client.rs"),
     );
@@ -28,6 +32,7 @@ fn the_readme_quotes_the_client_example() {
 #[test]
 fn the_readme_quotes_the_server_example() {
     assert_quoted(
+        CRATE,
         "sse-tokio/examples/server.rs",
         include_str!("../examples/server.rs"),
     );
@@ -36,6 +41,7 @@ fn the_readme_quotes_the_server_example() {
 #[test]
 fn the_readme_quotes_the_smol_client_example() {
     assert_quoted(
+        WORKSPACE,
         "sse-smol/examples/client.rs",
         include_str!("../../sse-smol/examples/client.rs"),
     );
@@ -44,6 +50,7 @@ fn the_readme_quotes_the_smol_client_example() {
 #[test]
 fn the_readme_quotes_the_redis_node_example() {
     assert_quoted(
+        CRATE,
         "sse-tokio/examples/redis_node.rs",
         include_str!("../examples/redis_node.rs"),
     );
