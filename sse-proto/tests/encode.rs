@@ -68,6 +68,34 @@ fn injection_is_refused_when_fields_are_built() {
     assert!(FieldError::Nul.to_string().contains("NUL"));
 }
 
+/// Short values are checked by a loop and long ones by a search: both find a
+/// forbidden byte wherever it is, and a line break is reported before a NUL.
+#[test]
+fn forbidden_bytes_are_found_at_every_position_of_short_and_long_values() {
+    for len in [1, 2, 7, 31, 32, 33, 64, 300] {
+        for at in 0..len {
+            for (byte, error) in [
+                (b'\r', FieldError::LineBreak),
+                (b'\n', FieldError::LineBreak),
+                (0, FieldError::Nul),
+            ] {
+                let mut value = vec![b'x'; len];
+                value[at] = byte;
+                assert_eq!(EventId::from_bytes(&value), Err(error), "{len} {at} {byte}");
+                let as_type = EventType::from_bytes(&value).map(|_| ());
+                let expected = if byte == 0 { Ok(()) } else { Err(error) };
+                assert_eq!(as_type, expected, "{len} {at} {byte}");
+                // A NUL before a line break: the line break is reported.
+                if at + 1 < len && byte == 0 {
+                    value[at + 1] = b'\n';
+                    assert_eq!(EventId::from_bytes(&value), Err(FieldError::LineBreak));
+                }
+            }
+        }
+        assert!(EventId::from_bytes(&vec![b'x'; len]).is_ok());
+    }
+}
+
 /// Data with line breaks cannot inject fields either: each line is data.
 #[test]
 fn data_cannot_inject_fields() {
