@@ -84,6 +84,20 @@ async fn until(what: &str, mut condition: impl FnMut() -> bool) {
     }
 }
 
+/// Subscribes to `channels` on `node` as a client coming back with
+/// `Last-Event-ID: last`.
+async fn resume(
+    node: &RedisPublisher,
+    channels: impl sse_tokio::publisher::Channels,
+    last: impl ToString,
+) -> Subscription {
+    node.subscriber(())
+        .channels(channels)
+        .last_event_id(Some(&last.to_string()))
+        .subscribe()
+        .await
+        .unwrap()
+}
 #[tokio::test]
 async fn one_publish_reaches_every_node_once_with_one_id() {
     let redis = RedisServer::start();
@@ -137,13 +151,7 @@ async fn a_client_resumes_on_another_node_with_exactly_what_it_missed() {
     let two = publish(&a, "two", &["log"]).await;
     publish(&a, "elsewhere", &["other"]).await;
     let three = publish(&b, "three", &["log", "other"]).await;
-    let mut back = a
-        .subscriber(())
-        .channels("log")
-        .last_event_id(Some(&seen.to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut back = resume(&a, "log", seen).await;
     assert_eq!(
         take(&mut back, 2).await,
         [event(two, "two"), event(three, "three")]
@@ -168,13 +176,7 @@ async fn several_channels_resume_on_a_fresh_node_from_redis() {
     let fresh = node(&redis.url()).await;
     assert_eq!(fresh.publisher().stats().history_events, 0);
     assert_eq!(fresh.publisher().locate(&seen.to_string()), None);
-    let mut back = fresh
-        .subscriber(())
-        .channels(["a", "b"])
-        .last_event_id(Some(&seen.to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut back = resume(&fresh, ["a", "b"], seen).await;
     assert_eq!(
         take(&mut back, 4).await,
         [
@@ -187,13 +189,7 @@ async fn several_channels_resume_on_a_fresh_node_from_redis() {
     // Then live, from the fresh node's own feed, nothing repeated.
     marker(&a, "b", &mut [&mut back]).await;
     // From an id in the middle, on other channels (a client that saw `two`).
-    let mut later = fresh
-        .subscriber(())
-        .channels(["a", "c"])
-        .last_event_id(Some(&two.to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut later = resume(&fresh, ["a", "c"], two).await;
     assert_eq!(
         take(&mut later, 3).await,
         [event(c1, "c1"), event(three, "ab"), event(four, "b2")]
@@ -209,13 +205,7 @@ async fn an_id_older_than_the_retention_gets_the_reset_event_first() {
         ids.push(publish(&a, &format!("e{n}"), &["x"]).await);
     }
     let fresh = node_with(&redis.url(), PublisherConfig::new(), |c| c.retention(3)).await;
-    let mut back = fresh
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&ids[0].to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut back = resume(&fresh, "x", ids[0]).await;
     // e2 and e3 are gone: told, then what is kept.
     assert_eq!(
         take(&mut back, 4).await,
@@ -229,13 +219,7 @@ async fn an_id_older_than_the_retention_gets_the_reset_event_first() {
     marker(&a, "x", &mut [&mut back]).await;
 
     // Just inside the retention: no reset.
-    let mut inside = fresh
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&ids[3].to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut inside = resume(&fresh, "x", ids[3]).await;
     assert_eq!(
         take(&mut inside, 2).await,
         [event(ids[4], "e5"), event(ids[5], "e6")]
@@ -243,13 +227,7 @@ async fn an_id_older_than_the_retention_gets_the_reset_event_first() {
 
     // Ids that are not Redis's, or that Redis never gave: reset, then live.
     for unknown in ["42", "99999999999999-0"] {
-        let mut lost = fresh
-            .subscriber(())
-            .channels("x")
-            .last_event_id(Some(unknown))
-            .subscribe()
-            .await
-            .unwrap();
+        let mut lost = resume(&fresh, "x", unknown).await;
         assert_eq!(next(&mut lost).await, RESET, "{unknown}");
         marker(&a, "x", &mut [&mut lost]).await;
     }
@@ -270,13 +248,7 @@ async fn too_much_missed_for_the_queue_gets_the_reset_event_then_live() {
         publish(&a, &data, &["x"]).await;
     }
     let fresh = node_with(&redis.url(), small, |c| c).await;
-    let mut back = fresh
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&seen.to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut back = resume(&fresh, "x", seen).await;
     assert_eq!(next(&mut back).await, RESET);
     marker(&a, "x", &mut [&mut back]).await;
 }
@@ -401,13 +373,7 @@ async fn a_node_cut_off_from_redis_catches_up_without_gaps_or_duplicates() {
     assert_eq!(got, expected);
     let caught_up = marker(&a, "x", &mut [&mut on_b]).await;
     // Now B can serve that client: what came after its id, nothing before.
-    let mut ahead = b
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&missed[4].to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut ahead = resume(&b, "x", missed[4]).await;
     assert_eq!(next(&mut ahead).await, event(caught_up, "marker"));
     marker(&a, "x", &mut [&mut ahead, &mut on_b]).await;
 }
@@ -432,13 +398,7 @@ async fn a_client_ahead_of_this_node_waits_for_it_to_catch_up() {
         assert_eq!(next(&mut on_a).await, event(*id, &format!("e{n}")));
     }
     // The client saw e1 on A; B has (most likely) not read it yet.
-    let mut moved = b
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&ids[1].to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut moved = resume(&b, "x", ids[1]).await;
     assert_eq!(next(&mut moved).await, event(ids[2], "e2"));
     proxy.delay(Duration::ZERO);
     marker(&a, "x", &mut [&mut moved, &mut on_a]).await;
@@ -474,13 +434,7 @@ async fn a_node_past_the_feed_cap_sends_its_clients_to_the_channel_history() {
     // B's stream ends with a retry hint (the publisher's lag retry, 1 s).
     assert_eq!(take(&mut on_b, 2).await, ["retry: 1000\n", "END"]);
 
-    let mut back = b
-        .subscriber(())
-        .channels("x")
-        .last_event_id(Some(&seen.to_string()))
-        .subscribe()
-        .await
-        .unwrap();
+    let mut back = resume(&b, "x", seen).await;
     let expected: Vec<String> = missed
         .iter()
         .enumerate()
