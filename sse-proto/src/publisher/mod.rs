@@ -447,6 +447,14 @@ impl<P> State<P> {
         (n >= config.first_id - 1 && n <= self.last).then_some(n)
     }
 
+    /// Unregisters every slot of `ended`; returns how many there were.
+    fn unregister_all(&mut self, ended: &[Arc<Slot<P>>]) -> usize {
+        for slot in ended {
+            self.unregister(slot);
+        }
+        ended.len()
+    }
+
     fn unregister(&mut self, slot: &Slot<P>) {
         let mut removed = false;
         for name in slot.channels.as_slice() {
@@ -461,6 +469,19 @@ impl<P> State<P> {
             self.subscribers = self.subscribers.saturating_sub(1);
         }
     }
+}
+
+/// Finishes the streams of `members` after what is queued and `farewell`; a
+/// subscriber met several times (one of several channels) is finished and
+/// returned once.
+fn finish_all<'s, P: 's>(
+    members: impl Iterator<Item = &'s Arc<Slot<P>>>,
+    farewell: Option<&Chunk>,
+) -> Vec<Arc<Slot<P>>> {
+    members
+        .filter(|slot| slot.finish(farewell))
+        .map(Arc::clone)
+        .collect()
 }
 
 /// A decimal `u64` without sign, leading zeros or other characters.
@@ -828,20 +849,12 @@ impl<P> Publisher<P> {
         check_channels(&channels, config.max_channels)?;
         let farewell = encode_farewell(farewell, config)?;
         let mut state = lock(&shared.state);
-        let mut ended: Vec<Arc<Slot<P>>> = Vec::new();
-        for name in channels.names() {
-            if let Some(members) = state.channels.get(name) {
-                for slot in members.values() {
-                    if slot.finish(farewell.as_ref()) {
-                        ended.push(Arc::clone(slot));
-                    }
-                }
-            }
-        }
-        for slot in &ended {
-            state.unregister(slot);
-        }
-        Ok(ended.len())
+        let members = channels
+            .names()
+            .filter_map(|name| state.channels.get(name))
+            .flat_map(HashMap::values);
+        let ended = finish_all(members, farewell.as_ref());
+        Ok(state.unregister_all(&ended))
     }
 
     /// Ends the streams of every subscriber, as [`disconnect`](Self::disconnect)
@@ -868,19 +881,9 @@ impl<P> Publisher<P> {
         let shared = self.shared();
         let farewell = encode_farewell(farewell, &shared.config)?;
         let mut state = lock(&shared.state);
-        let mut ended: Vec<Arc<Slot<P>>> = Vec::new();
-        for members in state.channels.values() {
-            for slot in members.values() {
-                // A subscriber of several channels is finished once.
-                if slot.finish(farewell.as_ref()) {
-                    ended.push(Arc::clone(slot));
-                }
-            }
-        }
-        for slot in &ended {
-            state.unregister(slot);
-        }
-        Ok(ended.len())
+        let members = state.channels.values().flat_map(HashMap::values);
+        let ended = finish_all(members, farewell.as_ref());
+        Ok(state.unregister_all(&ended))
     }
 
     /// Closes the publisher: subscriptions end after what is queued for them,
