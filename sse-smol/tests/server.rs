@@ -68,8 +68,14 @@ where
     addr
 }
 
+#[cfg(feature = "client")]
+#[path = "../../sse-tokio/tests/shared/end_to_end.rs"]
+mod end_to_end;
 #[path = "../../sse-tokio/tests/shared/http_client.rs"]
 mod http_client;
+
+#[cfg(feature = "client")]
+use sse_smol as sse;
 
 use http_client::{Client, Got, event};
 
@@ -278,5 +284,15 @@ fn serve_tells_the_access_hook_who_is_calling() {
             peer.ip().is_loopback() && peer.port() != addr.port(),
             "{peer}"
         );
+    });
+}
+
+/// The workspace's own client against the endpoint (shared with sse-tokio).
+#[cfg(feature = "client")]
+#[test]
+fn the_event_source_resumes_after_the_server_ends_its_stream() {
+    run(|ex| async move {
+        let serve = async |events: Events<()>| start(&ex, events.service()).await;
+        end_to_end::the_event_source_resumes_after_the_server_ends_its_stream(serve).await;
     });
 }

@@ -30,8 +30,14 @@ async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
     }
 }
 
+#[cfg(feature = "client")]
+#[path = "shared/end_to_end.rs"]
+mod end_to_end;
 #[path = "shared/http_client.rs"]
 mod http_client;
+
+#[cfg(feature = "client")]
+use sse_tokio as sse;
 
 use http_client::{Client, Got, event};
 
@@ -559,4 +565,14 @@ async fn any_stream_of_events_can_be_served() {
     assert_eq!(frames.next().await, Some(Got::Retry(10)));
     assert_eq!(frames.next().await, Some(Got::Event(EventBuf::new("x"))));
     assert_eq!(frames.next().await, None);
+}
+
+/// The workspace's own client against the endpoint (shared with sse-smol).
+#[cfg(feature = "client")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_source_resumes_after_the_server_ends_its_stream() {
+    end_to_end::the_event_source_resumes_after_the_server_ends_its_stream(async |events| {
+        serve_axum(events.router(), listen().await).await
+    })
+    .await;
 }
