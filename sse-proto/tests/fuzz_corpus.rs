@@ -59,3 +59,23 @@ fn differential_corpus() {
 fn roundtrip_corpus() {
     replay("roundtrip", fuzz_props::roundtrip);
 }
+
+#[cfg(feature = "std")]
+#[test]
+fn publisher_corpus() {
+    replay("publisher", common::publisher_model::publisher);
+}
+
+/// The hand-built publisher seeds hold on stable too; with `SSE_FUZZ_SEEDS`
+/// set to the `fuzz/corpus` folder, they are (re)written there.
+#[cfg(feature = "std")]
+#[test]
+fn publisher_seeds() {
+    let root = std::env::var_os("SSE_FUZZ_SEEDS");
+    for seed in common::publisher_model::seeds() {
+        common::publisher_model::publisher(&seed);
+        if let Some(root) = &root {
+            fuzz_props::write_seed(std::path::Path::new(root), "publisher", &seed);
+        }
+    }
+}

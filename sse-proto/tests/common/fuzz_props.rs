@@ -17,11 +17,12 @@ use sse_proto::{
 use super::{Out, feed, oracle};
 
 /// Reads configuration bytes off the front of a fuzz input; past the end
-/// every byte reads as zero, so short inputs are valid too.
-struct Input<'a>(&'a [u8]);
+/// every byte reads as zero, so short inputs are valid too. Shared with the
+/// `publisher` target (`publisher_model.rs`).
+pub(super) struct Input<'a>(pub(super) &'a [u8]);
 
 impl<'a> Input<'a> {
-    fn byte(&mut self) -> u8 {
+    pub(super) fn byte(&mut self) -> u8 {
         match self.0.split_first() {
             Some((&byte, rest)) => {
                 self.0 = rest;
@@ -29,6 +30,10 @@ impl<'a> Input<'a> {
             }
             None => 0,
         }
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     fn bytes(&mut self, n: usize) -> &'a [u8] {
@@ -483,7 +488,7 @@ pub fn write_seeds(stream: &[u8]) {
 }
 
 /// Writes `bytes` to `root/target/`, named by their FNV-1a hash.
-fn write_seed(root: &Path, target: &str, bytes: &[u8]) {
+pub fn write_seed(root: &Path, target: &str, bytes: &[u8]) {
     let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |hash, &b| {
         (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });

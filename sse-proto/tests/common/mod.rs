@@ -3,6 +3,10 @@
 
 pub mod fuzz_props;
 pub mod oracle;
+// The Publisher needs `std`; the fuzz crate turns on a feature of that name
+// so that its targets see this module too.
+#[cfg(feature = "std")]
+pub mod publisher_model;
 
 use sse_proto::{DecodeError, Decoder, Frame, Limits};
 
