@@ -1,6 +1,7 @@
 //! The fan-out Publisher against a model: operations decoded from the input
 //! (subscribe, resume, publish, per-subscriber publish, read, drop,
-//! disconnect), and every subscriber gets exactly what the model says.
+//! disconnect, disconnect_all, close) under either lag policy, and every
+//! subscriber gets exactly what the model says.
 //! The property lives in `sse-proto/tests/common/publisher_model.rs`, shared
 //! with the stable corpus replay (`sse-proto/tests/fuzz_corpus.rs`).
 #![no_main]

@@ -6,7 +6,9 @@
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker};
 
-use sse_proto::publisher::{Chunk, Publisher, PublisherConfig, Subscription};
+use sse_proto::publisher::{
+    Chunk, LagPolicy, PublishError, Publisher, PublisherConfig, SubscribeError, Subscription,
+};
 use sse_proto::{Event, EventBuf, EventId, EventType, Frame};
 
 use super::fuzz_props::Input;
@@ -17,8 +19,15 @@ const CHANNELS: [&str; 3] = ["a", "b", "c"];
 /// The history reset event.
 const RESET: &[u8] = b"event: sse-reset\ndata: history\n\n";
 
+/// The lag reset event (`LagPolicy::DropOldest`).
+const RESET_LAGGED: &[u8] = b"event: sse-reset\ndata: lagged\n\n";
+
 /// What a queued chunk costs beyond its bytes (`PublisherConfig::queue_bytes`).
 const ENTRY: usize = size_of::<Chunk>();
+
+/// What a history entry costs beyond its bytes (`PublisherConfig::history`);
+/// a per-subscriber event's entry has no bytes.
+const HISTORY_ENTRY: usize = 64;
 
 /// Operations per input, so that a roomy queue never fills.
 const MAX_OPS: usize = 256;
@@ -103,34 +112,71 @@ struct Sub {
     mask: u8,
     initial: VecDeque<Vec<u8>>,
     replay: Option<Replay>,
+    /// A lag reset event queued and not read: it comes after the replay,
+    /// before `live`, in place of the oldest live events dropped.
+    lag_reset: bool,
     live: VecDeque<Vec<u8>>,
-    /// Reached by publishes and listed by `subscribers`.
+    /// Reached by publishes and listed by `subscribers` (until dropped or
+    /// disconnected; a `close` leaves it listed).
     registered: bool,
-    /// Its stream ends once `live` is read (disconnected).
+    /// Its stream ends once `live` is read (disconnected or closed).
     ended: bool,
     /// The last `id:` it read, as a browser keeps it.
     last_id: Option<String>,
+    /// Its counters (`SubscriberStats`).
+    delivered: u64,
+    dropped: u64,
+    resets: u64,
+    lag_disconnected: bool,
 }
 
 impl Sub {
+    fn queued(&self) -> usize {
+        self.initial.len() + self.live.len() + usize::from(self.lag_reset)
+    }
+
     fn queued_bytes(&self) -> usize {
+        let reset = if self.lag_reset {
+            RESET_LAGGED.len() + ENTRY
+        } else {
+            0
+        };
         self.initial
             .iter()
             .chain(&self.live)
             .map(|chunk| chunk.len() + ENTRY)
-            .sum()
+            .sum::<usize>()
+            + reset
     }
+}
+
+/// The publisher's counters (`Stats`), as the model keeps them.
+#[derive(Default)]
+struct Counters {
+    subscribed: u64,
+    published: u64,
+    delivered: u64,
+    dropped: u64,
+    lag_disconnects: u64,
+    lag_resets: u64,
+    history_resets: u64,
 }
 
 struct Model {
     first: u64,
-    history: u64,
+    history: usize,
+    history_bytes: usize,
     generate_ids: bool,
     queue_bytes: usize,
+    drop_oldest: bool,
     retry: Option<Vec<u8>>,
     /// Every publish, from position `first`.
     events: Vec<(u8, Published)>,
+    /// The positions the history holds, oldest first, with what each costs.
+    kept: VecDeque<(u64, usize)>,
     subs: Vec<Sub>,
+    closed: bool,
+    counters: Counters,
 }
 
 impl Model {
@@ -146,10 +192,31 @@ impl Model {
         self.event(position).0 & mask != 0
     }
 
-    /// Out of the history: it keeps the newest `history` events (its byte
-    /// bound is never reached).
+    /// Out of the history: older than the oldest event it holds.
     fn evicted(&self, position: u64) -> bool {
-        position + self.history <= self.last()
+        self.kept
+            .front()
+            .is_none_or(|&(oldest, _)| position < oldest)
+    }
+
+    /// Records a publish (`bytes` for a shared event) and evicts the oldest
+    /// events while the history holds more than its count or its bytes.
+    fn keep(&mut self, mask: u8, published: Published) {
+        let position = self.last() + 1;
+        let cost = HISTORY_ENTRY
+            + match &published {
+                Published::Shared { bytes, .. } => bytes.len(),
+                Published::PerSubscriber => 0,
+            };
+        self.events.push((mask, published));
+        self.kept.push_back((position, cost));
+        while self.kept.len() > self.history || self.kept_bytes() > self.history_bytes {
+            self.kept.pop_front();
+        }
+    }
+
+    fn kept_bytes(&self) -> usize {
+        self.kept.iter().map(|&(_, cost)| cost).sum()
     }
 
     fn replayable(&self, position: u64) -> bool {
@@ -245,12 +312,14 @@ impl Model {
                 );
                 replay.reset_first = false;
                 replay.after_reset = true;
+                self.counters.history_resets += 1;
                 return;
             }
             if chunk == RESET {
                 assert!(!replay.after_reset, "sub {i}: two reset events in a row");
                 assert!(may_reset, "sub {i}: a reset event with nothing missing");
                 replay.after_reset = true;
+                self.counters.history_resets += 1;
                 return;
             }
             if let Some(p) = next {
@@ -272,6 +341,14 @@ impl Model {
             }
             self.end_replay(i);
         }
+        if self.subs[i].lag_reset {
+            assert_eq!(
+                chunk, RESET_LAGGED,
+                "sub {i}: the lag reset event in place of the events dropped"
+            );
+            self.subs[i].lag_reset = false;
+            return;
+        }
         let expected = self.subs[i].live.pop_front();
         assert_eq!(
             Some(chunk),
@@ -286,6 +363,7 @@ impl Model {
         self.end_replay(i);
         let sub = &self.subs[i];
         assert!(sub.initial.is_empty(), "sub {i}: initial events lost");
+        assert!(!sub.lag_reset, "sub {i}: lag reset event lost");
         assert!(
             sub.live.is_empty(),
             "sub {i}: {} live chunks lost",
@@ -294,21 +372,65 @@ impl Model {
         assert_eq!(sub.ended, end, "sub {i}: the stream ends when disconnected");
     }
 
-    /// Queues `chunk` for `sub` as the publisher must: under the lag policy
-    /// (`Disconnect`) when it does not fit. True if queued.
-    fn deliver(&mut self, i: usize, chunk: Vec<u8>) -> bool {
+    /// Queues `chunk` for `sub` as the publisher must, under the lag policy
+    /// when it does not fit; says whether it was queued and whether the
+    /// policy applied (counted in `lagged`).
+    ///
+    /// `Disconnect`: everything queued is dropped (initial events too), the
+    /// `retry:` hint queued, the stream ends. `DropOldest`: the oldest live
+    /// events are dropped until the chunk and a lag reset event fit (no room
+    /// is kept for the reset if one is queued already: they merge); the
+    /// reset is queued if none was; initial events stay, so if the chunk
+    /// still does not fit it is the one dropped.
+    fn deliver(&mut self, i: usize, chunk: Vec<u8>) -> (bool, bool) {
+        let bound = self.queue_bytes;
+        let size = chunk.len() + ENTRY;
         let sub = &mut self.subs[i];
-        if sub.queued_bytes() + chunk.len() + ENTRY > self.queue_bytes {
+        if sub.queued_bytes() + size <= bound {
+            sub.live.push_back(chunk);
+            sub.delivered += 1;
+            self.counters.delivered += 1;
+            return (true, false);
+        }
+        if !self.drop_oldest {
+            let dropped = (sub.initial.len() + sub.live.len()) as u64 + 1;
             sub.initial.clear();
             sub.live.clear();
             sub.live.extend(self.retry.clone());
             sub.replay = None;
             sub.registered = false;
             sub.ended = true;
-            return false;
+            sub.lag_disconnected = true;
+            sub.dropped += dropped;
+            self.counters.dropped += dropped;
+            self.counters.lag_disconnects += 1;
+            return (false, true);
         }
-        sub.live.push_back(chunk);
-        true
+        let reserve = if sub.lag_reset {
+            0
+        } else {
+            RESET_LAGGED.len() + ENTRY
+        };
+        let mut dropped = 0;
+        while sub.queued_bytes() + size + reserve > bound && sub.live.pop_front().is_some() {
+            dropped += 1;
+        }
+        if !sub.lag_reset {
+            sub.lag_reset = true;
+            sub.resets += 1;
+            self.counters.lag_resets += 1;
+        }
+        let queued = sub.queued_bytes() + size <= bound;
+        if queued {
+            sub.live.push_back(chunk);
+            sub.delivered += 1;
+            self.counters.delivered += 1;
+        } else {
+            dropped += 1;
+        }
+        sub.dropped += dropped;
+        self.counters.dropped += dropped;
+        (queued, true)
     }
 
     /// Reads up to `n` chunks of `sub` (until `Pending` or the end).
@@ -348,11 +470,57 @@ impl Model {
         let stats = publisher.stats();
         let registered = self.subs.iter().filter(|s| s.registered).count();
         assert_eq!(stats.subscribers, registered, "subscriber count");
+        assert_eq!(stats.history_events, self.kept.len(), "history length");
+        assert_eq!(stats.history_bytes, self.kept_bytes(), "history bytes");
+        let c = &self.counters;
         assert_eq!(
-            stats.history_events as u64,
-            self.history.min(self.events.len() as u64),
-            "history length"
+            [
+                stats.subscribed,
+                stats.published,
+                stats.delivered,
+                stats.dropped,
+                stats.lag_disconnects,
+                stats.lag_resets,
+                stats.history_resets,
+                stats.refused,
+            ],
+            [
+                c.subscribed,
+                c.published,
+                c.delivered,
+                c.dropped,
+                c.lag_disconnects,
+                c.lag_resets,
+                c.history_resets,
+                0,
+            ],
+            "stats: subscribed, published, delivered, dropped, lag disconnects, \
+             lag resets, history resets, refused"
         );
+        assert_eq!(publisher.is_closed(), self.closed, "closed");
+        for (i, sub) in self.subs.iter().enumerate() {
+            let Some(handle) = &sub.handle else { continue };
+            let stats = handle.stats();
+            assert_eq!(
+                (
+                    stats.queued_bytes,
+                    stats.queued,
+                    stats.delivered,
+                    stats.dropped,
+                    stats.resets,
+                    stats.disconnected,
+                ),
+                (
+                    sub.queued_bytes(),
+                    sub.queued(),
+                    sub.delivered,
+                    sub.dropped,
+                    sub.resets,
+                    sub.lag_disconnected,
+                ),
+                "sub {i} stats: queued bytes, queued, delivered, dropped, resets, disconnected"
+            );
+        }
     }
 
     /// One of the subscriptions not dropped, chosen by `byte`.
@@ -371,16 +539,21 @@ impl Model {
 /// history no longer holds (an unknown id gets it first; a reset only when
 /// something on its channels after its id is gone, never two in a row,
 /// never a silent gap); then every event published to any of its channels
-/// once, shared or its own (`publish_with`); after a `disconnect` the
-/// farewell and the end of the stream. `publish` reports the right position
-/// and counts, and `subscribers` lists exactly the model's live
-/// subscribers.
+/// once, shared or its own (`publish_with`), with the lag policy applied
+/// exactly when its queue is full; after a `disconnect`, `disconnect_all` or
+/// `close` the farewell and the end of the stream. After `close`, publishing
+/// and subscribing are refused (`Closed`). `publish` reports the right
+/// position and counts, `subscribers` lists exactly the model's live
+/// subscribers, and every counter of `stats` and of each subscription's
+/// `stats` matches the model.
 ///
 /// Input layout: a configuration byte (bits 0-3: history of 0 to 15 events;
 /// bit 4: ids not generated; bit 5: first id 1,000,000 rather than 1; bit 6:
 /// a tight queue; bit 7: no `retry:` hint on a lag disconnect), a queue byte
-/// (a tight queue holds `200 + 4 * byte` bytes, else 256 KiB), then up to
-/// 256 operations, an opcode byte (modulo 6) and its arguments each:
+/// (a tight queue holds `200 + 4 * byte` bytes, else 256 KiB), a policy
+/// byte (bit 0: `DropOldest` rather than `Disconnect`; bits 1-4: a history
+/// of `48 * n` bytes, or 1 MiB for 0), then up to 256 operations, an opcode
+/// byte (modulo 6) and its arguments each:
 ///
 /// - 0 subscribe: channels (bits 0-2 a mask of `a`, `b`, `c`, bit 3
 ///   reversed, bit 4 one repeated), initial events (bits 0-1 how many, bit
@@ -393,34 +566,51 @@ impl Model {
 ///   ids);
 /// - 3 drop a subscription (chosen by the next byte);
 /// - 4 read a subscription: which, then how many chunks (0: all there are);
-/// - 5 `disconnect` a channel (bits 0-1), farewell none, an event or
-///   `retry: 500` (bits 2-3).
+/// - 5 end streams, with farewell none, an event or `retry: 500` (bits
+///   2-3): bits 4-7 from 0 to 11 `disconnect` a channel (bits 0-1), 12 and
+///   13 `disconnect_all`, 14 `close_with`, 15 `close` (no farewell).
 ///
-/// With a tight queue an unread subscriber lags; the `Disconnect` policy is
-/// modelled exactly (queue cost as documented). `DropOldest` is not run.
+/// With a tight queue an unread subscriber lags; both lag policies are
+/// modelled exactly (queue cost as documented), and so is the history's
+/// eviction by count and by bytes.
 pub fn publisher(bytes: &[u8]) {
     let mut input = Input(bytes);
     let config = input.byte();
     let queue = input.byte();
+    let policy = input.byte();
     let tight = config & 0x40 != 0;
+    let history_bytes = match usize::from(policy >> 1 & 15) {
+        0 => 1 << 20,
+        n => 48 * n,
+    };
     let mut model = Model {
         first: if config & 0x20 != 0 { 1_000_000 } else { 1 },
-        history: u64::from(config & 15),
+        history: usize::from(config & 15),
+        history_bytes,
         generate_ids: config & 0x10 == 0,
         queue_bytes: if tight {
             200 + 4 * usize::from(queue)
         } else {
             256 << 10
         },
+        drop_oldest: policy & 1 != 0,
         retry: (config & 0x80 == 0).then(|| b"retry: 1000\n".to_vec()),
         events: Vec::new(),
+        kept: VecDeque::new(),
         subs: Vec::new(),
+        closed: false,
+        counters: Counters::default(),
     };
     let publisher: Publisher<u32> = Publisher::with_config(
         PublisherConfig::new()
-            .history(config as usize & 15, 1 << 20)
+            .history(model.history, model.history_bytes)
             .max_event_bytes(128)
             .queue_bytes(model.queue_bytes)
+            .lag_policy(if model.drop_oldest {
+                LagPolicy::DropOldest
+            } else {
+                LagPolicy::Disconnect
+            })
             .generate_ids(model.generate_ids)
             .first_id(model.first)
             .lag_retry(
@@ -455,7 +645,7 @@ pub fn publisher(bytes: &[u8]) {
                     model.read(i, n);
                 }
             }
-            _ => disconnect(&mut model, &publisher, input.byte()),
+            _ => end_streams(&mut model, &publisher, input.byte()),
         }
         model.check_listing(&publisher);
     }
@@ -498,14 +688,23 @@ fn subscribe(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input<'_
     let events = initial.iter().map(|(data, id)| {
         Event::new(data).with_id_opt(id.as_deref().map(|id| EventId::new(id).expect("an id")))
     });
-    let handle = publisher
+    let subscribed = publisher
         .subscriber(index)
         .channels(&names)
         .initial_events(events)
         .last_event_id(last_event_id.as_deref())
-        .subscribe()
-        .expect("a valid subscription");
+        .subscribe();
+    if model.closed {
+        assert_eq!(
+            subscribed.err(),
+            Some(SubscribeError::Closed),
+            "subscribing once closed"
+        );
+        return;
+    }
+    let handle = subscribed.expect("a valid subscription");
     assert_eq!(*handle.properties(), index);
+    model.counters.subscribed += 1;
     let until = model.last();
     let replay = match last_event_id.as_deref() {
         None | Some("") => None,
@@ -532,10 +731,15 @@ fn subscribe(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input<'_
             .map(|(data, id)| encoded(None, id.as_deref(), data))
             .collect(),
         replay,
+        lag_reset: false,
         live: VecDeque::new(),
         registered: true,
         ended: false,
         last_id: None,
+        delivered: 0,
+        dropped: 0,
+        resets: 0,
+        lag_disconnected: false,
     });
 }
 
@@ -551,8 +755,14 @@ fn publish(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input<'_>)
     if let Some(event_type) = event_type {
         event = event.with_type(EventType::new(event_type).expect("a type"));
     }
-    let sent = publisher.publish(event, &names).expect("a valid publish");
+    let sent = publisher.publish(event, &names);
+    if model.closed {
+        assert_eq!(sent, Err(PublishError::Closed), "publishing once closed");
+        return;
+    }
+    let sent = sent.expect("a valid publish");
     assert_eq!(sent.position().get(), position, "positions count publishes");
+    model.counters.published += 1;
 
     let generated = position.to_string();
     let id = own_id
@@ -562,16 +772,12 @@ fn publish(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input<'_>)
     let (mut reached, mut lagged) = (0, 0);
     for i in 0..model.subs.len() {
         if model.subs[i].registered && model.subs[i].mask & mask != 0 {
-            if model.deliver(i, bytes.clone()) {
-                reached += 1;
-            } else {
-                lagged += 1;
-            }
+            let (queued, lag) = model.deliver(i, bytes.clone());
+            reached += usize::from(queued);
+            lagged += usize::from(lag);
         }
     }
-    model
-        .events
-        .push((mask, Published::Shared { bytes, own_id }));
+    model.keep(mask, Published::Shared { bytes, own_id });
     assert_eq!(
         (sent.reached(), sent.lagged()),
         (reached, lagged),
@@ -583,20 +789,24 @@ fn publish_with(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input
     let (mask, names) = channels(input.byte());
     let salt = input.byte();
     let position = model.last() + 1;
-    let sent = publisher
-        .publish_with(
-            |&subscriber| {
-                let (data, id) = own_event(position, subscriber, salt)?;
-                let event = EventBuf::new(data);
-                Some(match id {
-                    Some(id) => event.with_id(id).expect("an id"),
-                    None => event,
-                })
-            },
-            &names,
-        )
-        .expect("a valid publish");
+    let sent = publisher.publish_with(
+        |&subscriber| {
+            let (data, id) = own_event(position, subscriber, salt)?;
+            let event = EventBuf::new(data);
+            Some(match id {
+                Some(id) => event.with_id(id).expect("an id"),
+                None => event,
+            })
+        },
+        &names,
+    );
+    if model.closed {
+        assert_eq!(sent, Err(PublishError::Closed), "publishing once closed");
+        return;
+    }
+    let sent = sent.expect("a valid publish");
     assert_eq!(sent.position().get(), position, "positions count publishes");
+    model.counters.published += 1;
 
     let (mut reached, mut lagged) = (0, 0);
     for i in 0..model.subs.len() {
@@ -610,13 +820,11 @@ fn publish_with(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input
         let id = own_id
             .as_deref()
             .or_else(|| model.generate_ids.then_some(generated.as_str()));
-        if model.deliver(i, encoded(None, id, &data)) {
-            reached += 1;
-        } else {
-            lagged += 1;
-        }
+        let (queued, lag) = model.deliver(i, encoded(None, id, &data));
+        reached += usize::from(queued);
+        lagged += usize::from(lag);
     }
-    model.events.push((mask, Published::PerSubscriber));
+    model.keep(mask, Published::PerSubscriber);
     assert_eq!(
         (sent.reached(), sent.lagged()),
         (reached, lagged),
@@ -624,9 +832,15 @@ fn publish_with(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input
     );
 }
 
-fn disconnect(model: &mut Model, publisher: &Publisher<u32>, byte: u8) {
+/// Ends streams: `disconnect` one channel's, `disconnect_all` or `close`.
+/// Each subscriber still registered and not ended gets the farewell after
+/// what is queued for it, once, and its stream ends; disconnected ones are
+/// unregistered, closed ones stay listed until dropped.
+fn end_streams(model: &mut Model, publisher: &Publisher<u32>, byte: u8) {
     let bit = usize::from(byte & 3) % 3;
-    let (farewell, bytes): (Option<Frame<'_>>, Option<&[u8]>) = match (byte >> 2) % 3 {
+    let action = byte >> 4;
+    let (farewell, bytes): (Option<Frame<'_>>, Option<&[u8]>) = match (byte >> 2 & 3) % 3 {
+        _ if action == 15 => (None, None),
         0 => (None, None),
         1 => (
             Some(
@@ -638,19 +852,35 @@ fn disconnect(model: &mut Model, publisher: &Publisher<u32>, byte: u8) {
         ),
         _ => (Some(Frame::Retry(500)), Some(b"retry: 500\n")),
     };
-    let ended = publisher
-        .disconnect(CHANNELS[bit], farewell)
-        .expect("a valid disconnect");
+    let (mask, close) = match action {
+        0..=11 => (1 << bit, false),
+        12 | 13 => (7, false),
+        _ => (7, true),
+    };
+    let ended = match action {
+        0..=11 => publisher.disconnect(CHANNELS[bit], farewell),
+        12 | 13 => publisher.disconnect_all(farewell),
+        14 => publisher.close_with(farewell).map(|()| 0),
+        _ => {
+            publisher.close();
+            Ok(0)
+        }
+    }
+    .expect("a valid farewell");
     let mut expected = 0;
     for sub in &mut model.subs {
-        if sub.registered && sub.mask & (1 << bit) != 0 {
+        if sub.registered && !sub.ended && sub.mask & mask != 0 {
             sub.live.extend(bytes.map(<[u8]>::to_vec));
-            sub.registered = false;
+            sub.registered = close;
             sub.ended = true;
             expected += 1;
         }
     }
-    assert_eq!(ended, expected, "disconnect count");
+    if close {
+        model.closed = true;
+    } else {
+        assert_eq!(ended, expected, "disconnected count");
+    }
 }
 
 /// Hand-built inputs, one per kind of operation, for the seed corpus
@@ -662,9 +892,9 @@ pub fn seeds() -> Vec<Vec<u8>> {
     const WITH: u8 = 2;
     const DROP: u8 = 3;
     const READ: u8 = 4;
-    const CLOSE: u8 = 5;
+    const END: u8 = 5;
     let fan_out = [
-        &[8, 0][..], // history 8, roomy queues
+        &[8, 0, 0][..], // history 8, roomy queues
         &[SUB, 1, 0, 0],
         &[SUB, 0x0e, 2, 0], // b and c, reversed; two initial events
         &[SUB, 0x17, 7, 0], // all three, one repeated; three initial, the last with an id
@@ -674,7 +904,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         &[READ, 0, 0, READ, 1, 1, READ, 1, 0, READ, 2, 0],
     ];
     let resume = [
-        &[4, 0][..], // history 4
+        &[4, 0, 0][..], // history 4
         &[SUB, 1, 0, 0],
         &[PUB, 1, 0, PUB, 1, 0, PUB, 2, 0],
         &[READ, 0, 2, DROP, 0],
@@ -685,7 +915,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         &[READ, 1, 0],
     ];
     let per_subscriber = [
-        &[0x1a, 0][..], // history 10, no generated ids
+        &[0x1a, 0, 0][..], // history 10, no generated ids
         &[SUB, 3, 0, 0, SUB, 1, 0, 0, SUB, 2, 0, 0],
         &[PUB, 1, 0x04], // own id x0
         &[WITH, 3, 1],
@@ -698,7 +928,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         &[READ, 0, 0, READ, 1, 0, READ, 2, 0, READ, 3, 0, READ, 4, 0],
     ];
     let lag = [
-        &[0x4f, 0][..], // history 15, queues of 200 bytes
+        &[0x4f, 0, 0][..], // history 15, queues of 200 bytes
         &[SUB, 1, 1, 0, SUB, 1, 0, 0],
         &[PUB, 1, 3, READ, 1, 0, PUB, 1, 3, READ, 1, 0, PUB, 1, 3],
         &[READ, 0, 0, READ, 1, 0],
@@ -707,25 +937,68 @@ pub fn seeds() -> Vec<Vec<u8>> {
         &[READ, 2, 0, READ, 3, 0],
     ];
     let disconnect = [
-        &[0x02, 0][..],
+        &[0x02, 0, 0][..],
         &[SUB, 1, 0, 0, SUB, 3, 0, 0, SUB, 2, 0, 0],
         &[PUB, 1, 0],
-        &[CLOSE, 4], // a, farewell event
+        &[END, 4], // a, farewell event
         &[PUB, 3, 0],
         &[READ, 0, 0, READ, 1, 0, READ, 2, 0],
         &[SUB, 1, 0, 1],
-        &[CLOSE, 8 | 1], // b, retry hint
-        &[CLOSE, 0],     // a, no farewell
+        &[END, 8 | 1], // b, retry hint
+        &[END, 0],     // a, no farewell
         &[READ, 3, 0],
     ];
     let ids = [
-        &[0x23, 0][..], // history 3, first id 1,000,000
+        &[0x23, 0, 0][..], // history 3, first id 1,000,000
         &[SUB, 7, 0, 0],
         &[PUB, 1, 0, PUB, 2, 0, PUB, 4, 0, PUB, 1, 0, PUB, 2, 0],
         &[SUB, 7, 0, 3],          // "999999": everything, mostly gone
         &[SUB, 7, 0, 3 | 3 << 2], // "1000002"
         &[SUB, 7, 0, 3 | 9 << 2], // past the last: unknown
         &[SUB, 7, 0, 2 | 1 << 2], // "0": unknown here
+        &[READ, 0, 0, READ, 1, 0, READ, 2, 0, READ, 3, 0, READ, 4, 0],
+    ];
+    let drop_oldest = [
+        &[0x4f, 0, 1][..], // history 15, queues of 200 bytes, DropOldest
+        // One initial event; none; three, the last with an id.
+        &[SUB, 1, 1, 0, SUB, 1, 0, 0, SUB, 1, 7, 0],
+        // Padded events: the second makes room for itself and a reset, the
+        // third merges into it; the third subscriber's initial events leave
+        // no room, so each event is the one dropped.
+        &[PUB, 1, 3, READ, 1, 0, PUB, 1, 3, READ, 1, 0],
+        &[PUB, 1, 3, READ, 1, 0],
+        &[PUB, 1, 3, READ, 0, 2], // the initial event and the reset
+        &[WITH, 1, 1, PUB, 1, 0, PUB, 1, 3, PUB, 1, 3],
+        &[READ, 0, 0, READ, 1, 0, READ, 2, 0],
+        &[SUB, 1, 0, 1 | 1 << 2], // resumes from the fast one's id
+        &[PUB, 1, 3, PUB, 1, 3, PUB, 1, 3, READ, 3, 0],
+    ];
+    let close = [
+        &[0x05, 0, 0][..], // history 5
+        &[SUB, 1, 1, 0, SUB, 6, 0, 0],
+        &[PUB, 1, 0, PUB, 6, 0],
+        &[END, 0xc0 | 8], // disconnect_all, retry hint
+        &[READ, 0, 0, READ, 1, 0],
+        &[SUB, 1, 0, 1, SUB, 7, 0, 0], // one resumes from the first's id
+        &[PUB, 3, 0, WITH, 7, 1],
+        &[END, 0xe0 | 4],                       // close_with, farewell event
+        &[PUB, 1, 0, WITH, 1, 0, SUB, 1, 0, 0], // all refused
+        &[END, 1],                              // disconnect b: none left
+        &[READ, 2, 0, DROP, 2, END, 0xf0],      // close again: nothing more
+        &[READ, 3, 1, END, 0xc4],
+    ];
+    let history_bytes = [
+        &[0x0f, 0, 4 << 1][..], // history 15 events but 192 bytes
+        &[SUB, 7, 0, 0],
+        &[
+            PUB, 1, 0, PUB, 2, 0, PUB, 4, 3, PUB, 1, 0, WITH, 2, 1, PUB, 1, 0,
+        ],
+        &[READ, 0, 3],
+        &[SUB, 7, 0, 1],          // from the first's last id: a gap
+        &[SUB, 1, 0, 3 | 4 << 2], // "4"
+        &[SUB, 2, 0, 3 | 5 << 2], // "5"
+        &[PUB, 1, 3 | 0x04],      // own id x0, padded: most evicted
+        &[SUB, 1, 0, 2 | 2 << 2], // "x0"
         &[READ, 0, 0, READ, 1, 0, READ, 2, 0, READ, 3, 0, READ, 4, 0],
     ];
     [
@@ -735,6 +1008,9 @@ pub fn seeds() -> Vec<Vec<u8>> {
         &lag,
         &disconnect,
         &ids,
+        &drop_oldest,
+        &close,
+        &history_bytes,
     ]
     .iter()
     .map(|parts| parts.concat())
