@@ -261,9 +261,22 @@ impl Stream {
         }
     }
 
-    /// Reads until the server closes the connection; returns all received.
+    /// Reads until the server ends the response body (the last chunk of
+    /// the chunked encoding; the connection itself may stay open for the
+    /// next request) or closes the connection; returns all received.
     pub(crate) fn read_to_end(&mut self) -> String {
-        let _ = self.socket.read_to_end(&mut self.received);
+        const LAST_CHUNK: &[u8] = b"\r\n0\r\n\r\n";
+        let mut buf = [0u8; 4096];
+        while !self.received.ends_with(LAST_CHUNK) {
+            match self.socket.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => self.received.extend_from_slice(&buf[..n]),
+                Err(e) => panic!(
+                    "the response never ended: {e}; got {:?}",
+                    String::from_utf8_lossy(&self.received)
+                ),
+            }
+        }
         String::from_utf8_lossy(&self.received).into_owned()
     }
 }
