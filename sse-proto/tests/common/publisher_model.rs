@@ -180,6 +180,23 @@ struct Model {
 }
 
 impl Model {
+    /// A publish's result, checked: refused once closed (`None`), else
+    /// counted, at the next position.
+    fn accepted(
+        &mut self,
+        sent: Result<sse_proto::publisher::Published, PublishError>,
+        position: u64,
+    ) -> Option<sse_proto::publisher::Published> {
+        if self.closed {
+            assert_eq!(sent, Err(PublishError::Closed), "publishing once closed");
+            return None;
+        }
+        let sent = sent.expect("a valid publish");
+        assert_eq!(sent.position().get(), position, "positions count publishes");
+        self.counters.published += 1;
+        Some(sent)
+    }
+
     fn last(&self) -> u64 {
         self.first - 1 + self.events.len() as u64
     }
@@ -756,13 +773,9 @@ fn publish(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input<'_>)
         event = event.with_type(EventType::new(event_type).expect("a type"));
     }
     let sent = publisher.publish(event, &names);
-    if model.closed {
-        assert_eq!(sent, Err(PublishError::Closed), "publishing once closed");
+    let Some(sent) = model.accepted(sent, position) else {
         return;
-    }
-    let sent = sent.expect("a valid publish");
-    assert_eq!(sent.position().get(), position, "positions count publishes");
-    model.counters.published += 1;
+    };
 
     let generated = position.to_string();
     let id = own_id
@@ -800,13 +813,9 @@ fn publish_with(model: &mut Model, publisher: &Publisher<u32>, input: &mut Input
         },
         &names,
     );
-    if model.closed {
-        assert_eq!(sent, Err(PublishError::Closed), "publishing once closed");
+    let Some(sent) = model.accepted(sent, position) else {
         return;
-    }
-    let sent = sent.expect("a valid publish");
-    assert_eq!(sent.position().get(), position, "positions count publishes");
-    model.counters.published += 1;
+    };
 
     let (mut reached, mut lagged) = (0, 0);
     for i in 0..model.subs.len() {
