@@ -154,6 +154,21 @@ impl Report {
     }
 
     /// How many times faster `ours` ran than `other` in `group`.
+    /// A row's cells: the MiB/s of each of `names` in `group` (`bytes` of
+    /// input or output), then how many times faster ours is than each of
+    /// `others`; `–` where not measured.
+    fn cells(&self, group: &str, bytes: usize, names: &[&str], others: &[&str]) -> String {
+        let speeds = names.iter().map(|imp| {
+            self.time(group, imp)
+                .map_or("–".to_string(), |ns| format!("{:.0}", mib_s(bytes, ns)))
+        });
+        let ratios = others.iter().map(|other| {
+            self.speedup(group, "sse-proto", other)
+                .map_or("–".to_string(), |r| format!("{r:.2}"))
+        });
+        speeds.chain(ratios).collect::<Vec<_>>().join(" | ")
+    }
+
     fn speedup(&self, group: &str, ours: &str, other: &str) -> Option<f64> {
         Some(self.time(group, other)? / self.time(group, ours)?)
     }
@@ -287,26 +302,9 @@ impl Report {
         for (name, _, bytes, chunks) in &self.corpora {
             for &chunk in chunks {
                 let group = decode_group(name, chunk);
-                let cells: Vec<String> = names
-                    .iter()
-                    .map(|imp| {
-                        self.time(&group, imp)
-                            .map_or("–".to_string(), |ns| format!("{:.0}", mib_s(*bytes, ns)))
-                    })
-                    .collect();
-                let ratio = |other| {
-                    self.speedup(&group, "sse-proto", other)
-                        .map_or("–".to_string(), |r| format!("{r:.2}"))
-                };
-                let _ = writeln!(
-                    out,
-                    "| {name} | {} | {} | {} | {} | {} |",
-                    chunk_label(chunk),
-                    cells.join(" | "),
-                    ratio("sse-stream"),
-                    ratio("memchr2-per-line"),
-                    ratio("memcpy")
-                );
+                let others = ["sse-stream", "memchr2-per-line", "memcpy"];
+                let cells = self.cells(&group, *bytes, &names, &others);
+                let _ = writeln!(out, "| {name} | {} | {cells} |", chunk_label(chunk));
             }
         }
         let _ = writeln!(out, "\nCorpora:\n");
@@ -334,25 +332,8 @@ impl Report {
         let _ = writeln!(out, "|---|{}---:|---:|---:|", "---:|".repeat(names.len()));
         for (name, _, bytes) in &self.encode_corpora {
             let group = encode_group(name);
-            let cells: Vec<String> = names
-                .iter()
-                .map(|imp| {
-                    self.time(&group, imp)
-                        .map_or("–".to_string(), |ns| format!("{:.0}", mib_s(*bytes, ns)))
-                })
-                .collect();
-            let ratio = |other| {
-                self.speedup(&group, "sse-proto", other)
-                    .map_or("–".to_string(), |r| format!("{r:.2}"))
-            };
-            let _ = writeln!(
-                out,
-                "| {name} | {} | {} | {} | {} |",
-                cells.join(" | "),
-                ratio("sse-stream"),
-                ratio("axum"),
-                ratio("memcpy")
-            );
+            let cells = self.cells(&group, *bytes, &names, &["sse-stream", "axum", "memcpy"]);
+            let _ = writeln!(out, "| {name} | {cells} |");
         }
         let _ = writeln!(out, "\nCorpora:\n");
         for (name, description, bytes) in &self.encode_corpora {
@@ -478,6 +459,12 @@ mod tests {
         assert!(table.contains("| 0.00 per event | met |"));
         // 1 MiB in 100 ns.
         assert!(table.contains("| small | 64B | 10000000 |"));
+        // Each row ends with ours over sse-stream, memchr2 and memcpy.
+        assert!(table.contains(" | 3.00 | 0.40 | – |\n"), "{table}");
+        assert!(
+            table.contains("| small | 10000000 | 4000000 | – | – | – | 2.50 | – | – |\n"),
+            "{table}"
+        );
         assert!(table.contains("| decode | small | 64B | 0.00; 0 B | 3.00; 60 B |"));
     }
 }
