@@ -62,7 +62,7 @@ const DATA: &str =
 
 /// A publisher with `n` subscribers on channel `bench`.
 fn publisher(n: usize) -> (Publisher, Vec<Subscription>) {
-    let config = PublisherConfig::new().max_subscribers(n);
+    let config = PublisherConfig::new().with_max_subscribers(n);
     let publisher = Publisher::with_config(config).expect("valid config");
     let subscriptions = (0..n)
         .map(|_| publisher.subscribe("bench", (), []).expect("subscribe"))

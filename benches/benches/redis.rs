@@ -82,8 +82,8 @@ fn local_config() -> PublisherConfig {
     // Room for every event of a run in each queue: this measures the
     // fan-out, not the lag policy.
     PublisherConfig::new()
-        .queue_bytes(16 << 20)
-        .max_subscribers(100_000)
+        .with_queue_bytes(16 << 20)
+        .with_max_subscribers(100_000)
 }
 
 fn local_publisher() -> Publisher {
@@ -91,7 +91,8 @@ fn local_publisher() -> Publisher {
 }
 
 async fn node(url: &str, prefix: &str) -> RedisPublisher {
-    let publisher = Publisher::with_config(local_config().generate_ids(false)).expect("config");
+    let publisher =
+        Publisher::with_config(local_config().with_generate_ids(false)).expect("config");
     let config = RedisConfig::new(url)
         .prefix(prefix)
         .feed_cap(1_000_000)

@@ -27,6 +27,7 @@ use sse_proto::{
 
 use self::io::{Clock, Connector, Io};
 use self::request::{BODY_PREFIX_LEN, Hop, Target};
+use crate::pump::{self, ClientFeed, Pumped, Source};
 use crate::rt::Connect;
 use crate::{Error, FailedResponse, default_decoder};
 
@@ -108,12 +109,7 @@ enum State<R: Connect> {
     /// A request is on its way; `hop` is what was asked.
     Requesting { hop: Hop, exchange: Exchanging<R> },
     /// An event stream is open.
-    Streaming {
-        conn: Conn<R>,
-        body: Incoming,
-        /// Received but not yet decoded.
-        chunk: Bytes,
-    },
+    Streaming(OpenBody<R>),
     /// Reading the start of a failed response's body, for the error.
     Failing {
         conn: Conn<R>,
@@ -163,6 +159,45 @@ struct Conn<R: Connect> {
 impl<R: Connect> Conn<R> {
     fn poll(&mut self, cx: &mut Context<'_>) {
         poll_connection(&mut self.connection, cx);
+    }
+}
+
+/// The body of an open stream and its connection: the pump's [`Source`].
+struct OpenBody<R: Connect> {
+    conn: Conn<R>,
+    body: Incoming,
+    /// Received but not yet decoded.
+    chunk: Bytes,
+}
+
+impl<R: Connect> Source for OpenBody<R> {
+    type Error = hyper::Error;
+
+    fn unread(&self) -> &[u8] {
+        &self.chunk
+    }
+
+    fn consume(self: Pin<&mut Self>, n: usize) {
+        let chunk = &mut self.get_mut().chunk;
+        chunk.advance(n.min(chunk.len()));
+    }
+
+    fn poll_fill(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<bool, hyper::Error>> {
+        let this = self.get_mut();
+        loop {
+            this.conn.poll(cx);
+            match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
+                Some(Ok(frame)) => {
+                    // Trailers carry no event bytes.
+                    if let Ok(data) = frame.into_data() {
+                        this.chunk = data;
+                        return Poll::Ready(Ok(true));
+                    }
+                }
+                Some(Err(error)) => return Poll::Ready(Err(error)),
+                None => return Poll::Ready(Ok(false)),
+            }
+        }
     }
 }
 
@@ -281,41 +316,24 @@ impl<R: Connect> EventSource<R> {
                     }
                     Poll::Pending => return self.poll_idle_timeout(cx),
                 },
-                State::Streaming { conn, body, chunk } => {
-                    if !chunk.is_empty() {
-                        let mut input = &chunk[..];
-                        let ready = self
-                            .client
-                            .handle_body(now, &mut input)
-                            .map(|frame| frame.map(drop));
-                        match ready {
-                            Some(ready) => {
-                                let used = chunk.len() - input.len();
-                                chunk.advance(used);
-                                return Poll::Ready(Some(
-                                    ready.map(|()| Ready::Frame).map_err(Error::Decode),
-                                ));
-                            }
-                            // Used up (or refused, should the model not be
-                            // open): either way, done with it.
-                            None => *chunk = Bytes::new(),
+                State::Streaming(body) => {
+                    let mut feed = ClientFeed {
+                        client: &mut self.client,
+                        now,
+                    };
+                    match pump::poll(Pin::new(body), &mut feed, cx) {
+                        Poll::Ready(Pumped::Frame) => return Poll::Ready(Some(Ok(Ready::Frame))),
+                        Poll::Ready(Pumped::Decode(error)) => {
+                            return Poll::Ready(Some(Err(Error::Decode(error))));
                         }
-                    }
-                    conn.poll(cx);
-                    match Pin::new(body).poll_frame(cx) {
-                        Poll::Ready(Some(Ok(frame))) => {
-                            if let Ok(data) = frame.into_data() {
-                                *chunk = data;
-                            }
+                        Poll::Ready(Pumped::End) => {
+                            self.client.handle_end(now);
+                            self.state = State::Idle;
                         }
-                        Poll::Ready(Some(Err(error))) => {
+                        Poll::Ready(Pumped::Failed(error)) => {
                             self.client.handle_error(now);
                             self.state = State::Idle;
                             return Poll::Ready(Some(Err(Error::Http(error))));
-                        }
-                        Poll::Ready(None) => {
-                            self.client.handle_end(now);
-                            self.state = State::Idle;
                         }
                         Poll::Pending => return self.poll_idle_timeout(cx),
                     }
@@ -384,11 +402,11 @@ impl<R: Connect> EventSource<R> {
             .handle_response(now, &request::response_head(&head));
         match verdict {
             Verdict::Open => {
-                self.state = State::Streaming {
+                self.state = State::Streaming(OpenBody {
                     conn,
                     body,
                     chunk: Bytes::new(),
-                };
+                });
                 return Some(Ok(Ready::Open));
             }
             Verdict::Redirect => {
@@ -443,7 +461,7 @@ impl<R: Connect> Stream for EventSource<R> {
                 None => return Poll::Ready(None),
                 Some(Err(error)) => Err(error),
                 Some(Ok(Ready::Open)) => Ok(Item::Open),
-                Some(Ok(Ready::Frame)) => match this.client.decoder().last_frame() {
+                Some(Ok(Ready::Frame)) => match this.client.frame() {
                     Some(Frame::Event(event)) => Ok(Item::Event(event.into())),
                     Some(Frame::Comment(text)) => {
                         Ok(Item::Comment(text.to_string_lossy().into_owned()))
@@ -477,8 +495,8 @@ impl<R: Connect> Stream for EventSource<R> {
 ///     .last_event_id(EventId::new("41")?)
 ///     .config(
 ///         ClientConfig::new()
-///             .idle_timeout(Some(Duration::from_secs(60)))
-///             .retry_policy(RetryPolicy::Transient),
+///             .with_idle_timeout(Some(Duration::from_secs(60)))
+///             .with_retry_policy(RetryPolicy::Transient),
 ///     )
 ///     .build()?;
 /// assert_eq!(source.last_event_id().unwrap().as_text(), "41");

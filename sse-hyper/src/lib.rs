@@ -93,6 +93,7 @@ mod error;
 mod event_source;
 #[cfg(feature = "client")]
 mod failed;
+mod pump;
 mod reader;
 pub mod rt;
 #[cfg(feature = "server")]
@@ -100,7 +101,7 @@ pub mod server;
 mod stream;
 mod writer;
 
-use sse_proto::{Decoder, Limits};
+use sse_proto::{DEFAULT_MAX_EVENT_LEN, Decoder, Limits};
 
 /// The `http` crate, whose types the client's and the server's APIs use
 /// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
@@ -117,12 +118,10 @@ pub use reader::EventReader;
 pub use stream::EventStream;
 pub use writer::EventWriter;
 
-/// The largest event the default decoder accepts: 1 MiB of data.
-const DEFAULT_MAX_EVENT_LEN: usize = 1 << 20;
-
 /// The decoder the readers, [`EventStream`] and the client use unless given
 /// another: default [`Limits`] (ids up to 256 bytes, event types up to 128,
-/// comments not reported) and events of up to 1 MiB of data. Its buffer is
+/// comments not reported) and events of up to
+/// [`DEFAULT_MAX_EVENT_LEN`](sse_proto::DEFAULT_MAX_EVENT_LEN) bytes of data. Its buffer is
 /// allocated zeroed, so memory that events never reach is never touched.
 pub fn default_decoder() -> Decoder<Box<[u8]>> {
     Decoder::with_capacity(DEFAULT_MAX_EVENT_LEN, Limits::new())

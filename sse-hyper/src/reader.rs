@@ -7,13 +7,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use sse_proto::{Decoder, EventId, Frame, FrameBuf};
+use sse_proto::{DEFAULT_READ_BUF_LEN, Decoder, EventId, Frame, FrameBuf};
 
+use crate::pump::{self, Pumped, Source};
 use crate::rt::Reads;
 use crate::{Error, default_decoder};
-
-/// How much is read from the source at a time.
-const READ_BUF_LEN: usize = 8 * 1024;
 
 /// Reads a `text/event-stream` from a reader of the runtime `Rt` and
 /// decodes it with [`sse_proto::Decoder`].
@@ -27,7 +25,8 @@ const READ_BUF_LEN: usize = 8 * 1024;
 /// built on it and yields owned [`FrameBuf`]s.
 ///
 /// Frames are events, `retry:` lines (also those outside any event) and,
-/// when the decoder's [`Limits::comments`](sse_proto::Limits::comments) asks for them, comments. Any
+/// when the decoder's [`Limits::with_max_comment_len`](sse_proto::Limits::with_max_comment_len)
+/// asks for them, comments. Any
 /// chunking of the input gives the same frames.
 ///
 /// # Errors
@@ -56,31 +55,63 @@ const READ_BUF_LEN: usize = 8 * 1024;
 /// # }
 /// ```
 pub struct EventReader<R, Rt> {
-    reader: R,
+    input: ReadBuf<R, Rt>,
     decoder: Decoder<Box<[u8]>>,
+    /// The input ended or failed; the decoder has been finished.
+    done: bool,
+}
+
+/// A reader and the bytes read from it that are not decoded yet: the
+/// [`Source`] of an [`EventReader`].
+struct ReadBuf<R, Rt> {
+    reader: R,
     buf: Box<[u8]>,
     /// Bytes `pos..filled` of `buf` are read but not yet decoded.
     pos: usize,
     filled: usize,
-    /// The input ended or failed; the decoder has been finished.
-    done: bool,
     runtime: PhantomData<fn() -> Rt>,
+}
+
+impl<R: Unpin, Rt: Reads<R>> Source for ReadBuf<R, Rt> {
+    type Error = std::io::Error;
+
+    fn unread(&self) -> &[u8] {
+        self.buf.get(self.pos..self.filled).unwrap_or_default()
+    }
+
+    fn consume(self: Pin<&mut Self>, n: usize) {
+        let this = self.get_mut();
+        this.pos = this.pos.saturating_add(n).min(this.filled);
+    }
+
+    fn poll_fill(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+        let this = self.get_mut();
+        let n = ready!(Rt::poll_read(Pin::new(&mut this.reader), cx, &mut this.buf))?;
+        this.pos = 0;
+        this.filled = n.min(this.buf.len());
+        Poll::Ready(Ok(n > 0))
+    }
 }
 
 impl<R: fmt::Debug, Rt> fmt::Debug for EventReader<R, Rt> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EventReader")
-            .field("reader", &self.reader)
+            .field("reader", &self.input.reader)
             .field("decoder", &self.decoder)
-            .field("buffered", &self.filled.saturating_sub(self.pos))
+            .field(
+                "buffered",
+                &self.input.filled.saturating_sub(self.input.pos),
+            )
             .field("done", &self.done)
             .finish_non_exhaustive()
     }
 }
 
 impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
-    /// A reader with the default limits: events of up to 1 MiB of data, ids
-    /// up to 256 bytes, event types up to 128, comments not reported.
+    /// A reader with the default limits ([`default_decoder`](crate::default_decoder)):
+    /// events of up to [`DEFAULT_MAX_EVENT_LEN`](sse_proto::DEFAULT_MAX_EVENT_LEN)
+    /// bytes of data, ids up to 256 bytes, event types up to 128, comments not
+    /// reported.
     pub fn new(reader: R) -> Self {
         Self::with_decoder(reader, default_decoder())
     }
@@ -93,19 +124,21 @@ impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
     /// use sse_tokio::EventReader; // or sse_smol::EventReader
     ///
     /// let input: &[u8] = b": keep-alive\n";
-    /// let decoder = Decoder::with_capacity(64 * 1024, Limits::new().comments(256));
+    /// let decoder = Decoder::with_capacity(64 * 1024, Limits::new().with_max_comment_len(256));
     /// let reader = EventReader::with_decoder(input, decoder);
     /// assert_eq!(reader.decoder().max_event_len(), 64 * 1024);
     /// ```
     pub fn with_decoder(reader: R, decoder: Decoder<Box<[u8]>>) -> Self {
         Self {
-            reader,
+            input: ReadBuf {
+                reader,
+                buf: vec![0; DEFAULT_READ_BUF_LEN].into_boxed_slice(),
+                pos: 0,
+                filled: 0,
+                runtime: PhantomData,
+            },
             decoder,
-            buf: vec![0; READ_BUF_LEN].into_boxed_slice(),
-            pos: 0,
-            filled: 0,
             done: false,
-            runtime: PhantomData,
         }
     }
 
@@ -116,7 +149,7 @@ impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
     /// carries on where this one stopped.
     pub async fn next_event(&mut self) -> Option<Result<Frame<'_>, Error>> {
         match poll_fn(|cx| self.poll_ready(cx)).await? {
-            Ok(()) => self.decoder.last_frame().map(Ok),
+            Ok(()) => self.decoder.frame().map(Ok),
             Err(error) => Some(Err(error)),
         }
     }
@@ -127,43 +160,33 @@ impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<'_>, Error>>> {
         Poll::Ready(match ready!(self.poll_ready(cx)) {
-            Some(Ok(())) => self.decoder.last_frame().map(Ok),
+            Some(Ok(())) => self.decoder.frame().map(Ok),
             Some(Err(error)) => Some(Err(error)),
             None => None,
         })
     }
 
     /// Reads and decodes until the decoder has a frame (then `Ok`, and the
-    /// frame is the decoder's [`last_frame`](Decoder::last_frame)), an
-    /// error, or the end of the input.
+    /// frame is the decoder's [`frame`](Decoder::frame)), an error, or the
+    /// end of the input.
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
-        loop {
-            let mut input = self.buf.get(self.pos..self.filled).unwrap_or_default();
-            if !input.is_empty() {
-                let ready = self.decoder.decode(&mut input).map(|frame| frame.map(drop));
-                self.pos = self.filled - input.len();
-                match ready {
-                    Some(ready) => return Poll::Ready(Some(ready.map_err(Error::Decode))),
-                    None => continue,
-                }
-            }
-            if self.done {
-                return Poll::Ready(None);
-            }
-            let read = ready!(Rt::poll_read(Pin::new(&mut self.reader), cx, &mut self.buf));
-            (self.pos, self.filled) = (0, 0);
-            match read {
-                Ok(n) if n > 0 => self.filled = n.min(self.buf.len()),
-                Ok(_) => {
-                    self.finish();
-                    return Poll::Ready(None);
-                }
-                Err(error) => {
-                    self.finish();
-                    return Poll::Ready(Some(Err(Error::Io(error))));
-                }
-            }
+        if self.done {
+            return Poll::Ready(None);
         }
+        Poll::Ready(
+            match ready!(pump::poll(Pin::new(&mut self.input), &mut self.decoder, cx)) {
+                Pumped::Frame => Some(Ok(())),
+                Pumped::Decode(error) => Some(Err(Error::Decode(error))),
+                Pumped::End => {
+                    self.finish();
+                    None
+                }
+                Pumped::Failed(error) => {
+                    self.finish();
+                    Some(Err(Error::Io(error)))
+                }
+            },
+        )
     }
 
     fn finish(&mut self) {
@@ -185,18 +208,18 @@ impl<R, Rt> EventReader<R, Rt> {
 
     /// The underlying reader.
     pub fn get_ref(&self) -> &R {
-        &self.reader
+        &self.input.reader
     }
 
     /// The underlying reader. Reading from it directly skips those bytes.
     pub fn get_mut(&mut self) -> &mut R {
-        &mut self.reader
+        &mut self.input.reader
     }
 
     /// Gives the underlying reader back. Bytes read from it but not yet
     /// decoded are lost.
     pub fn into_inner(self) -> R {
-        self.reader
+        self.input.reader
     }
 }
 

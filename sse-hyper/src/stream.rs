@@ -8,6 +8,7 @@ use futures_core::Stream;
 use pin_project_lite::pin_project;
 use sse_proto::{Decoder, EventId, Frame, FrameBuf};
 
+use crate::pump::{self, Pumped, Source};
 use crate::{Error, default_decoder};
 
 /// The error of a byte stream, boxed.
@@ -54,12 +55,55 @@ pin_project! {
     #[derive(Debug)]
     pub struct EventStream<S, C> {
         #[pin]
-        stream: S,
+        input: Chunks<S, C>,
         decoder: Decoder<Box<[u8]>>,
+        done: bool,
+    }
+}
+
+pin_project! {
+    /// A stream of chunks and the part of the current one not decoded yet:
+    /// the [`Source`] of an [`EventStream`].
+    #[derive(Debug)]
+    struct Chunks<S, C> {
+        #[pin]
+        stream: S,
         chunk: Option<C>,
         // Bytes of `chunk` already decoded.
         pos: usize,
-        done: bool,
+    }
+}
+
+impl<S, C, E> Source for Chunks<S, C>
+where
+    S: Stream<Item = Result<C, E>>,
+    C: AsRef<[u8]>,
+    E: Into<BoxError>,
+{
+    type Error = BoxError;
+
+    fn unread(&self) -> &[u8] {
+        let chunk = self.chunk.as_ref().map(AsRef::as_ref).unwrap_or_default();
+        chunk.get(self.pos..).unwrap_or_default()
+    }
+
+    fn consume(self: Pin<&mut Self>, n: usize) {
+        let this = self.project();
+        *this.pos = this.pos.saturating_add(n);
+    }
+
+    fn poll_fill(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<bool, BoxError>> {
+        let this = self.project();
+        *this.chunk = None;
+        *this.pos = 0;
+        match ready!(this.stream.poll_next(cx)) {
+            Some(Ok(chunk)) => {
+                *this.chunk = Some(chunk);
+                Poll::Ready(Ok(true))
+            }
+            Some(Err(error)) => Poll::Ready(Err(error.into())),
+            None => Poll::Ready(Ok(false)),
+        }
     }
 }
 
@@ -69,8 +113,8 @@ where
     C: AsRef<[u8]>,
     E: Into<BoxError>,
 {
-    /// Decodes `stream` with the default limits: events of up to 1 MiB of
-    /// data, ids up to 256 bytes, event types up to 128, comments not
+    /// Decodes `stream` with the default limits: events of up to
+    /// [`DEFAULT_MAX_EVENT_LEN`](sse_proto::DEFAULT_MAX_EVENT_LEN) bytes of data, ids up to 256 bytes, event types up to 128, comments not
     /// reported.
     pub fn new(stream: S) -> Self {
         Self::with_decoder(stream, default_decoder())
@@ -79,10 +123,12 @@ where
     /// Decodes `stream` with `decoder`: its limits, and its last event id.
     pub fn with_decoder(stream: S, decoder: Decoder<Box<[u8]>>) -> Self {
         Self {
-            stream,
+            input: Chunks {
+                stream,
+                chunk: None,
+                pos: 0,
+            },
             decoder,
-            chunk: None,
-            pos: 0,
             done: false,
         }
     }
@@ -94,7 +140,7 @@ where
         S: Unpin,
     {
         match poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await? {
-            Ok(()) => self.decoder.last_frame().map(Ok),
+            Ok(()) => self.decoder.frame().map(Ok),
             Err(error) => Some(Err(error)),
         }
     }
@@ -107,49 +153,33 @@ where
         let ready = ready!(self.as_mut().poll_ready(cx));
         let this = self.project();
         Poll::Ready(match ready {
-            Some(Ok(())) => this.decoder.last_frame().map(Ok),
+            Some(Ok(())) => this.decoder.frame().map(Ok),
             Some(Err(error)) => Some(Err(error)),
             None => None,
         })
     }
 
     /// Decodes until the decoder has a frame (then `Ok`: the decoder's
-    /// [`last_frame`](Decoder::last_frame)), an error, or the end.
+    /// [`frame`](Decoder::frame)), an error, or the end.
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
-        let mut this = self.project();
-        loop {
-            if let Some(chunk) = this.chunk.as_ref() {
-                let bytes = chunk.as_ref();
-                let mut input = bytes.get(*this.pos..).unwrap_or_default();
-                if !input.is_empty() {
-                    let ready = this.decoder.decode(&mut input).map(|frame| frame.map(drop));
-                    *this.pos = bytes.len() - input.len();
-                    if let Some(ready) = ready {
-                        return Poll::Ready(Some(ready.map_err(Error::Decode)));
-                    }
-                }
-                *this.chunk = None;
-            }
-            if *this.done {
-                return Poll::Ready(None);
-            }
-            match ready!(this.stream.as_mut().poll_next(cx)) {
-                Some(Ok(chunk)) => {
-                    *this.chunk = Some(chunk);
-                    *this.pos = 0;
-                }
-                Some(Err(error)) => {
-                    *this.done = true;
-                    this.decoder.finish();
-                    return Poll::Ready(Some(Err(Error::Body(error.into()))));
-                }
-                None => {
-                    *this.done = true;
-                    this.decoder.finish();
-                    return Poll::Ready(None);
-                }
-            }
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(None);
         }
+        Poll::Ready(match ready!(pump::poll(this.input, this.decoder, cx)) {
+            Pumped::Frame => Some(Ok(())),
+            Pumped::Decode(error) => Some(Err(Error::Decode(error))),
+            Pumped::End => {
+                *this.done = true;
+                this.decoder.finish();
+                None
+            }
+            Pumped::Failed(error) => {
+                *this.done = true;
+                this.decoder.finish();
+                Some(Err(Error::Body(error)))
+            }
+        })
     }
 }
 
@@ -166,18 +196,18 @@ impl<S, C> EventStream<S, C> {
 
     /// The underlying stream.
     pub fn get_ref(&self) -> &S {
-        &self.stream
+        &self.input.stream
     }
 
     /// The underlying stream. Taking chunks from it directly skips them.
     pub fn get_mut(&mut self) -> &mut S {
-        &mut self.stream
+        &mut self.input.stream
     }
 
     /// Gives the underlying stream back. A chunk taken from it but not yet
     /// decoded is lost.
     pub fn into_inner(self) -> S {
-        self.stream
+        self.input.stream
     }
 }
 

@@ -1,181 +1,21 @@
 //! [`Decoder`]: the incremental `text/event-stream` parser.
 
+mod limits;
+mod scan;
+
 use core::fmt;
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
+
+pub use limits::{DecodeError, Limits};
 
 use crate::{Event, EventId, EventType, Frame, Text};
-
-/// Why the decoder discarded an event.
-///
-/// Both errors are recoverable: the decoder drops the event in progress
-/// (including any `id` it set), ignores everything up to the next blank line,
-/// and then decodes normally again. Events already yielded are not affected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// A line was longer than its limit: [`Limits::max_id_len`] for `id`,
-    /// [`Limits::max_event_type_len`] for `event`,
-    /// [`Limits::comments`] for reported comments and
-    /// [`Limits::max_line_len`] for any other line except `data`.
-    LineTooLong,
-    /// The data of one event did not fit in the data buffer
-    /// ([`Decoder::max_event_len`]).
-    EventTooLong,
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::LineTooLong => "line longer than the decoder's limit; event discarded",
-            Self::EventTooLong => "event data larger than the decoder's buffer; event discarded",
-        })
-    }
-}
-
-impl core::error::Error for DecodeError {}
-
-/// How a [`Decoder`] divides its buffer.
-///
-/// The buffer holds, in order: three id slots of `max_id_len` bytes each (the
-/// last event id, the id of the event in progress, and the id line being
-/// read), the event type, reported comments, and the data of the event in
-/// progress, which gets whatever is left. [`buffer_len`](Self::buffer_len)
-/// says how big a buffer must be for a given event size.
-///
-/// ```
-/// use sse_proto::{Decoder, Limits};
-///
-/// let limits = Limits::new().max_id_len(64).comments(80);
-/// let buf = vec![0u8; limits.buffer_len(16 * 1024)];
-/// let decoder = Decoder::with_limits(buf, limits);
-/// assert_eq!(decoder.max_event_len(), 16 * 1024);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Limits {
-    max_id_len: usize,
-    max_event_type_len: usize,
-    max_comment_len: usize,
-    max_line_len: Option<usize>,
-}
-
-impl Limits {
-    /// The default limits: ids up to 256 bytes, event types up to 128 bytes,
-    /// comments not reported, other lines up to the data buffer's size.
-    pub const fn new() -> Self {
-        Self {
-            max_id_len: 256,
-            max_event_type_len: 128,
-            max_comment_len: 0,
-            max_line_len: None,
-        }
-    }
-
-    /// The longest `id` value accepted.
-    pub const fn max_id_len(mut self, len: usize) -> Self {
-        self.max_id_len = len;
-        self
-    }
-
-    /// The longest `event` value accepted.
-    pub const fn max_event_type_len(mut self, len: usize) -> Self {
-        self.max_event_type_len = len;
-        self
-    }
-
-    /// Report comments up to `max_len` bytes as [`Frame::Comment`]. With the
-    /// default of 0, comments are skipped without being stored.
-    pub const fn comments(mut self, max_len: usize) -> Self {
-        self.max_comment_len = max_len;
-        self
-    }
-
-    /// The longest line accepted other than `data`, `id`, `event` and reported
-    /// comments, which have their own limits. Defaults to the data buffer's
-    /// size. Bounds how long a peer can keep the decoder busy with a line
-    /// that will never yield anything.
-    pub const fn max_line_len(mut self, len: usize) -> Self {
-        self.max_line_len = Some(len);
-        self
-    }
-
-    /// The buffer size that gives events of up to `max_event_len` bytes of
-    /// data (saturating).
-    pub const fn buffer_len(&self, max_event_len: usize) -> usize {
-        self.max_id_len
-            .saturating_mul(3)
-            .saturating_add(self.max_event_type_len)
-            .saturating_add(self.max_comment_len)
-            .saturating_add(max_event_len)
-    }
-
-    /// The default limits, scaled down so that none of the small regions
-    /// takes more than an eighth of a `len`-byte buffer.
-    const fn for_buffer(len: usize) -> Self {
-        let mut limits = Self::new();
-        let eighth = len / 8;
-        if limits.max_id_len > eighth {
-            limits.max_id_len = eighth;
-        }
-        if limits.max_event_type_len > eighth {
-            limits.max_event_type_len = eighth;
-        }
-        limits
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// The offsets of the regions inside the decoder's buffer.
-#[derive(Clone, Copy, Debug)]
-struct Layout {
-    id_cap: usize,
-    type_off: usize,
-    type_cap: usize,
-    comment_off: usize,
-    comment_cap: usize,
-    data_off: usize,
-    data_cap: usize,
-    max_line_len: usize,
-}
-
-impl Layout {
-    /// Carves the regions out of `len` bytes in order, shrinking whatever
-    /// does not fit; the data gets the rest.
-    fn new(len: usize, limits: &Limits) -> Self {
-        let id_cap = limits.max_id_len.min(len / 3);
-        let mut off = 3 * id_cap;
-        let type_cap = limits.max_event_type_len.min(len - off);
-        let type_off = off;
-        off += type_cap;
-        let comment_cap = limits.max_comment_len.min(len - off);
-        let comment_off = off;
-        off += comment_cap;
-        let data_cap = len - off;
-        Self {
-            id_cap,
-            type_off,
-            type_cap,
-            comment_off,
-            comment_cap,
-            data_off: off,
-            data_cap,
-            max_line_len: limits.max_line_len.unwrap_or(data_cap),
-        }
-    }
-
-    fn id_off(&self, slot: usize) -> usize {
-        slot * self.id_cap
-    }
-}
+use limits::Layout;
+use scan::{SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push};
 
 /// The field a line sets, known once its name has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
+pub(crate) enum Field {
     Data,
     Event,
     Id,
@@ -206,7 +46,7 @@ enum Ready {
 }
 
 /// The frame the last call yielded: what to clear before the next call, once
-/// the caller is done with it, and what [`Decoder::last_frame`] returns.
+/// the caller is done with it, and what [`Decoder::frame`] returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Yielded {
     Nothing,
@@ -244,9 +84,10 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 /// # Use
 ///
 /// Call [`decode`](Self::decode) with each chunk of input until it returns
-/// `None`, which means the chunk is used up. Frames borrow from the decoder,
-/// so take what you need before the next call. At the end of the stream call
-/// [`finish`](Self::finish).
+/// `None`, which means the chunk is used up; or [`feed`](Self::feed), which
+/// says whether a frame is ready, and [`frame`](Self::frame), which borrows
+/// it. Frames borrow from the decoder, so take what you need before the next
+/// call. At the end of the stream call [`finish`](Self::finish).
 ///
 /// ```
 /// use sse_proto::{Decoder, Frame};
@@ -338,12 +179,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
 
     /// The limits in effect, after fitting them into the buffer.
     pub fn limits(&self) -> Limits {
-        Limits {
-            max_id_len: self.layout.id_cap,
-            max_event_type_len: self.layout.type_cap,
-            max_comment_len: self.layout.comment_cap,
-            max_line_len: Some(self.layout.max_line_len),
-        }
+        self.layout.limits()
     }
 
     /// The last event id: the one the stream set before its last dispatched
@@ -377,62 +213,78 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Decodes from `input` until a frame is ready, and advances `input` past
-    /// the bytes it used. Returns `None` once `input` is used up without
-    /// completing a frame: the decoder keeps the partial line and event, and
-    /// the next call goes on with the next chunk.
+    /// the bytes it used: `Ok(true)` when a frame is ready, to borrow with
+    /// [`frame`](Self::frame); `Ok(false)` once `input` is used up without
+    /// completing one (the decoder keeps the partial line and event, and the
+    /// next call goes on with the next chunk).
     ///
     /// An error means an event was discarded (see [`DecodeError`]); keep
     /// calling to decode the rest.
-    pub fn decode(&mut self, input: &mut &[u8]) -> Option<Result<Frame<'_>, DecodeError>> {
-        Some(match self.advance(input)? {
-            Ok(Ready::Event) => Ok(Frame::Event(self.event())),
-            Ok(Ready::Comment) => Ok(Frame::Comment(Text::from_bytes(self.comment()))),
-            Ok(Ready::Retry(ms)) => {
-                self.yielded = Yielded::Retry(ms);
-                Ok(Frame::Retry(ms))
-            }
-            Err(error) => Err(error),
-        })
-    }
-
-    /// The frame the last call to [`decode`](Self::decode) returned, again;
-    /// `None` if it returned an error or nothing, or if the decoder has been
-    /// changed since.
     ///
-    /// This lets a caller that feeds chunks in a loop return the frame it
-    /// finds, borrowed from the decoder: the borrow checker rejects
-    /// returning the result of `decode` from inside such a loop, but accepts
-    /// asking `decode` whether a frame is ready and then returning this.
+    /// The split between this and [`frame`](Self::frame) lets a loop that
+    /// reads chunks return the frame it finds, borrowed from the decoder:
     ///
     /// ```
-    /// use sse_proto::{Decoder, Frame};
+    /// use sse_proto::{DecodeError, Decoder, Frame};
     ///
     /// /// The next frame from `chunks`, borrowed from the decoder.
-    /// fn next<'d>(decoder: &'d mut Decoder<[u8; 256]>, chunks: &mut Vec<&[u8]>) -> Option<Frame<'d>> {
+    /// fn next<'d>(
+    ///     decoder: &'d mut Decoder<[u8; 256]>,
+    ///     chunks: &mut Vec<&[u8]>,
+    /// ) -> Result<Option<Frame<'d>>, DecodeError> {
     ///     while let Some(mut chunk) = chunks.pop() {
-    ///         let ready = decoder.decode(&mut chunk).is_some_and(|frame| frame.is_ok());
+    ///         let ready = decoder.feed(&mut chunk)?;
     ///         if !chunk.is_empty() {
     ///             chunks.push(chunk);
     ///         }
     ///         if ready {
-    ///             return decoder.last_frame();
+    ///             return Ok(decoder.frame());
     ///         }
     ///     }
-    ///     None
+    ///     Ok(None)
     /// }
     ///
     /// let mut decoder = Decoder::new([0u8; 256]);
     /// let mut chunks = vec![&b"lo\n\nretry: 5\n"[..], b"data: hel"];
-    /// assert!(matches!(next(&mut decoder, &mut chunks), Some(Frame::Event(e)) if e.data() == "hello"));
-    /// assert_eq!(next(&mut decoder, &mut chunks), Some(Frame::Retry(5)));
-    /// assert_eq!(next(&mut decoder, &mut chunks), None);
+    /// assert!(matches!(next(&mut decoder, &mut chunks)?, Some(Frame::Event(e)) if e.data() == "hello"));
+    /// assert_eq!(next(&mut decoder, &mut chunks)?, Some(Frame::Retry(5)));
+    /// assert_eq!(next(&mut decoder, &mut chunks)?, None);
+    /// # Ok::<(), DecodeError>(())
     /// ```
-    pub fn last_frame(&self) -> Option<Frame<'_>> {
+    #[inline]
+    pub fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
+        match self.advance(input) {
+            None => Ok(false),
+            Some(Ok(Ready::Retry(ms))) => {
+                self.yielded = Yielded::Retry(ms);
+                Ok(true)
+            }
+            Some(Ok(Ready::Event | Ready::Comment)) => Ok(true),
+            Some(Err(error)) => Err(error),
+        }
+    }
+
+    /// The frame the last call to [`feed`](Self::feed) readied; `None` if it
+    /// readied none, or if the decoder has been fed or changed since.
+    #[inline]
+    pub fn frame(&self) -> Option<Frame<'_>> {
         match self.yielded {
             Yielded::Nothing => None,
             Yielded::Event => Some(Frame::Event(self.event())),
             Yielded::Comment => Some(Frame::Comment(Text::from_bytes(self.comment()))),
             Yielded::Retry(ms) => Some(Frame::Retry(ms)),
+        }
+    }
+
+    /// [`feed`](Self::feed) and [`frame`](Self::frame) in one call, for
+    /// loops that use each frame before the next call: the next frame, or
+    /// `None` once `input` is used up.
+    #[inline]
+    pub fn decode(&mut self, input: &mut &[u8]) -> Option<Result<Frame<'_>, DecodeError>> {
+        match self.feed(input) {
+            Ok(true) => self.frame().map(Ok),
+            Ok(false) => None,
+            Err(error) => Some(Err(error)),
         }
     }
 
@@ -550,7 +402,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 continue;
             }
             let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
-            if let Err(error) = self.feed(segment) {
+            if let Err(error) = self.take_segment(segment) {
                 *input = rest;
                 return Some(Err(error));
             }
@@ -595,7 +447,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Takes in a whole line (no CR or LF in `line`) from its start: the
-    /// same steps as [`feed`](Self::feed), with the name found in one look
+    /// same steps as [`take_segment`](Self::take_segment), with the name found in one look
     /// instead of byte by byte. [`end_line`](Self::end_line) follows.
     #[inline]
     fn whole_line(&mut self, line: &[u8], window: &[u8]) -> Result<(), DecodeError> {
@@ -647,7 +499,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
 
     /// Takes in part of a line (no CR or LF in `segment`).
     #[inline]
-    fn feed(&mut self, mut segment: &[u8]) -> Result<(), DecodeError> {
+    fn take_segment(&mut self, mut segment: &[u8]) -> Result<(), DecodeError> {
         if self.state == State::Skip {
             self.line_len = self.line_len.saturating_add(segment.len());
             return Ok(());
@@ -780,7 +632,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         self.line_len = self.line_len.max(1);
         self.state = State::Skip;
         Err(match field {
-            Field::Data => DecodeError::EventTooLong,
+            Field::Data => DecodeError::EventTooLarge,
             _ => DecodeError::LineTooLong,
         })
     }
@@ -877,7 +729,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 if !self.push_data(b"\n", b"\n") {
                     self.discard_event();
                     self.state = State::Skip;
-                    return Some(Err(DecodeError::EventTooLong));
+                    return Some(Err(DecodeError::EventTooLarge));
                 }
             }
             Field::Id if !self.id_has_nul => self.id_current = self.id_scratch,
@@ -920,151 +772,6 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 }
 
-/// A field name and its colon as the low bytes of a little-endian word, and
-/// the mask that keeps those bytes.
-const fn name_pattern(name: &[u8]) -> (u64, u64) {
-    let mut word = 0u64;
-    let mut i = 0;
-    while i < name.len() {
-        word |= (name[i] as u64) << (8 * i);
-        i += 1;
-    }
-    (word, u64::MAX >> (64 - 8 * name.len()))
-}
-
-/// The known fields, each with its name and colon as a pattern.
-const KNOWN_FIELDS: [(Field, usize, (u64, u64)); 4] = [
-    (Field::Data, 5, name_pattern(b"data:")),
-    (Field::Id, 3, name_pattern(b"id:")),
-    (Field::Event, 6, name_pattern(b"event:")),
-    (Field::Retry, 6, name_pattern(b"retry:")),
-];
-
-/// When `window` starts with `data:`, `id:`, `event:` or `retry:`, that
-/// field and the length of its name and colon: a few word compares instead
-/// of a search for the colon.
-#[inline]
-fn known_field(window: &[u8]) -> Option<(Field, usize)> {
-    let mut bytes = [0u8; 8];
-    match window.get(..8) {
-        Some(head) => bytes.copy_from_slice(head),
-        None => {
-            let head = bytes.get_mut(..window.len())?;
-            head.copy_from_slice(window);
-        }
-    }
-    let word = u64::from_le_bytes(bytes);
-    KNOWN_FIELDS
-        .iter()
-        .find(|(_, _, (pattern, mask))| word & mask == *pattern)
-        .map(|&(field, len, _)| (field, len))
-}
-
-/// Bytes with the high bit of each byte set, and with the low bit set.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-const LOW_BITS: u64 = 0x0101_0101_0101_0101;
-
-/// How many leading bytes of a line [`find_line_end`] checks a word at a
-/// time before it hands over to `memchr2`.
-const SHORT_LINE: usize = 32;
-
-/// The high bit of every byte of `word` that is zero, and no other bit.
-const fn zero_bytes(word: u64) -> u64 {
-    !(((word & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | word) & HIGH_BITS
-}
-
-/// The offset of the first CR or LF in `haystack`.
-///
-/// Field lines are short, and for a few dozen bytes calling `memchr2` costs
-/// more than looking: the first [`SHORT_LINE`] bytes are checked eight at a
-/// time in a register (the zero-byte test on the word XOR-ed with CR and
-/// with LF), the rest with `memchr2`.
-#[inline]
-fn find_line_end(haystack: &[u8]) -> Option<usize> {
-    let mut words = haystack.chunks_exact(8);
-    for (i, word) in words.by_ref().take(SHORT_LINE / 8).enumerate() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let word = u64::from_le_bytes(bytes);
-        let ends = zero_bytes(word ^ (LOW_BITS * u64::from(b'\n')))
-            | zero_bytes(word ^ (LOW_BITS * u64::from(b'\r')));
-        if ends != 0 {
-            // Little-endian: the lowest set bit is the first byte.
-            return Some(i * 8 + (ends.trailing_zeros() / 8) as usize);
-        }
-    }
-    let checked = haystack.len() - words.remainder().len() - words.len() * 8;
-    let rest = haystack.get(checked..).unwrap_or_default();
-    find_in_rest_of_line(rest).map(|i| checked + i)
-}
-
-/// How much of a long line is searched and copied in one step.
-const SCAN_WINDOW: usize = 32 * 1024;
-
-/// Inputs shorter than this are searched byte by byte: the call to
-/// `memchr2` costs more (tiny chunks, the tail of a chunk).
-const TINY: usize = 16;
-
-/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
-/// haystack is tiny.
-#[inline]
-fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < TINY {
-        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-    }
-    memchr2(b'\n', b'\r', haystack)
-}
-
-/// How many bytes [`push`] copies as one fixed-size block.
-const BLOCK: usize = 32;
-
-/// Appends `bytes` to the region at `off` of capacity `cap` holding `len`
-/// bytes; false if they do not fit.
-///
-/// `window` starts with `bytes`. A short value with a full block of input
-/// behind it and a block of room in the region is copied as a whole block,
-/// which the compiler turns into two vector moves instead of a call to
-/// `memcpy`; the bytes past the value are scratch, never read.
-#[inline]
-fn push(
-    buf: &mut [u8],
-    off: usize,
-    cap: usize,
-    len: &mut usize,
-    bytes: &[u8],
-    window: &[u8],
-) -> bool {
-    let new_len = *len + bytes.len();
-    if new_len > cap {
-        return false;
-    }
-    let at = off + *len;
-    if bytes.len() <= BLOCK && *len + BLOCK <= cap {
-        let src: Option<&[u8; BLOCK]> = window.get(..BLOCK).and_then(|w| w.try_into().ok());
-        let dst: Option<&mut [u8; BLOCK]> =
-            buf.get_mut(at..at + BLOCK).and_then(|d| d.try_into().ok());
-        if let (Some(src), Some(dst)) = (src, dst) {
-            *dst = *src;
-            *len = new_len;
-            return true;
-        }
-    }
-    match (buf.get_mut(at..off + new_len), bytes) {
-        // One byte at a time (tiny chunks): a store, not a call.
-        (Some([dst]), [byte]) => {
-            *dst = *byte;
-            *len = new_len;
-            true
-        }
-        (Some(dst), _) => {
-            dst.copy_from_slice(bytes);
-            *len = new_len;
-            true
-        }
-        (None, _) => false,
-    }
-}
-
 #[cfg(feature = "alloc")]
 impl Decoder<alloc::boxed::Box<[u8]>> {
     /// A decoder with a heap buffer sized for events of up to
@@ -1086,16 +793,12 @@ impl<B: AsRef<[u8]>> fmt::Debug for Decoder<B> {
             .finish_non_exhaustive()
     }
 }
-
 #[cfg(test)]
 mod tests {
     extern crate std;
     use std::vec::Vec;
 
-    use super::{
-        BLOCK, Decoder, Field, SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push,
-        zero_bytes,
-    };
+    use super::{Decoder, SCAN_WINDOW};
     use crate::Frame;
 
     /// Lines longer than the search window, with their line end anywhere
@@ -1131,100 +834,6 @@ mod tests {
                     [expected.clone()],
                     "line of {len}, chunks of {chunk}"
                 );
-            }
-        }
-    }
-
-    /// The zero-byte test marks exactly the zero bytes, in every lane.
-    #[test]
-    fn zero_bytes_is_exact() {
-        for lane in 0..8 {
-            for byte in 0..=255u8 {
-                let mut bytes = [0x41u8; 8];
-                bytes[lane] = byte;
-                let marks = zero_bytes(u64::from_le_bytes(bytes));
-                let expected = if byte == 0 { 0x80u64 << (8 * lane) } else { 0 };
-                assert_eq!(marks, expected, "byte {byte:#x} in lane {lane}");
-            }
-        }
-    }
-
-    /// The word-at-a-time head and the `memchr2` tail find what a plain
-    /// search finds, for every length and position around both.
-    #[test]
-    fn find_line_end_agrees_with_a_plain_search() {
-        for len in 0..80 {
-            for end in [b'\n', b'\r'] {
-                for at in 0..=len {
-                    let mut haystack = [b'x'; 80];
-                    let haystack = &mut haystack[..len];
-                    if let Some(slot) = haystack.get_mut(at) {
-                        *slot = end;
-                    }
-                    // A second line end later must not matter.
-                    if let Some(slot) = haystack.get_mut(at + 9) {
-                        *slot = b'\n';
-                    }
-                    let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-                    assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
-                    assert_eq!(
-                        find_in_rest_of_line(haystack),
-                        plain,
-                        "len {len}, end at {at}"
-                    );
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn known_fields_need_their_colon() {
-        assert_eq!(known_field(b"data: x"), Some((Field::Data, 5)));
-        assert_eq!(known_field(b"data:"), Some((Field::Data, 5)));
-        assert_eq!(known_field(b"id:7\n"), Some((Field::Id, 3)));
-        assert_eq!(known_field(b"event:add"), Some((Field::Event, 6)));
-        assert_eq!(known_field(b"retry:10"), Some((Field::Retry, 6)));
-        for other in [
-            &b"data"[..],
-            b"dat:",
-            b"Data: x",
-            b"datas: x",
-            b"id",
-            b"ids:",
-            b"event\n:",
-            b"retry",
-            b": comment",
-            b"",
-        ] {
-            assert_eq!(known_field(other), None, "{other:?}");
-        }
-    }
-
-    /// A short value is copied as a whole block only with a block of input
-    /// behind it and a block of room, and never past its region.
-    #[test]
-    fn push_copies_blocks_only_inside_the_region() {
-        for cap in [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK] {
-            for value_len in 0..=BLOCK + 1 {
-                for extra in [0, BLOCK] {
-                    let window: [u8; 3 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
-                    let window = &window[..value_len + extra];
-                    let value = &window[..value_len];
-                    // Region at 4..4 + cap, guarded on both sides.
-                    let mut buf = [0xEEu8; 4 + 2 * BLOCK + 4];
-                    let mut len = 0;
-                    let fits = push(&mut buf, 4, cap, &mut len, value, window);
-                    assert_eq!(fits, value_len <= cap);
-                    if fits {
-                        assert_eq!(len, value_len);
-                        assert_eq!(&buf[4..4 + len], value);
-                    }
-                    assert!(buf[..4].iter().all(|&b| b == 0xEE));
-                    assert!(
-                        buf[4 + cap..].iter().all(|&b| b == 0xEE),
-                        "wrote past the region"
-                    );
-                }
             }
         }
     }

@@ -2,6 +2,7 @@
 //! [`Encoder`] through a buffer of any size.
 
 use core::fmt;
+use core::time::Duration;
 
 use memchr::{memchr, memchr2};
 
@@ -36,6 +37,26 @@ const COMMENT: &[u8] = b": ";
 const EVENT: &[u8] = b"event: ";
 const ID: &[u8] = b"id: ";
 const RETRY: &[u8] = b"retry: ";
+
+impl Frame<'static> {
+    /// The comment a server sends on a quiet stream so that proxies keep the
+    /// connection open and a vanished client is noticed: `: keep-alive`.
+    pub const KEEP_ALIVE: Self = Self::Comment(Text::new("keep-alive"));
+
+    /// A `retry:` frame for a reconnection time, in whole milliseconds
+    /// (rounded down; saturating).
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_proto::Frame;
+    ///
+    /// assert_eq!(Frame::retry(Duration::from_millis(2500)), Frame::Retry(2500));
+    /// assert_eq!(Frame::retry(Duration::MAX), Frame::Retry(u64::MAX));
+    /// ```
+    pub fn retry(reconnection_time: Duration) -> Self {
+        Self::Retry(crate::time::millis(reconnection_time))
+    }
+}
 
 impl<'a> Frame<'a> {
     /// A comment frame, such as a keep-alive.

@@ -66,6 +66,7 @@ extern crate std;
 
 mod client;
 mod decoder;
+mod defaults;
 mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
@@ -76,10 +77,14 @@ mod text;
 mod time;
 
 pub use client::{
-    Action, Client, ClientConfig, CloseReason, ReadyState, ResponseHead, RetryPolicy, Verdict,
-    is_event_stream, redirect_method,
+    Action, Backoff, Client, ClientConfig, CloseReason, ReadyState, ResponseHead, RetryPolicy,
+    Verdict, is_event_stream, redirect_method,
 };
 pub use decoder::{DecodeError, Decoder, Limits};
+pub use defaults::{
+    DEFAULT_KEEP_ALIVE, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_EVENT_TYPE_LEN, DEFAULT_MAX_ID_LEN,
+    DEFAULT_READ_BUF_LEN, DEFAULT_RECONNECTION_TIME, DEFAULT_WRITE_BUF_LEN,
+};
 pub use encoder::{EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]

@@ -20,7 +20,7 @@ fn client(config: ClientConfig) -> TestClient {
 
 /// A config without jitter, so delays are exact.
 fn exact() -> ClientConfig {
-    ClientConfig::new().jitter_permille(0)
+    ClientConfig::new().with_jitter_permille(0)
 }
 
 fn ok() -> ResponseHead<'static> {
@@ -49,8 +49,8 @@ fn open(client: &mut TestClient, now: Instant) {
 /// Feeds a body chunk and returns what it yielded, as text.
 fn body(client: &mut TestClient, now: Instant, mut input: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
-    while let Some(frame) = client.handle_body(now, &mut input) {
-        out.push(match frame.expect("decodes") {
+    while client.handle_body(now, &mut input).expect("decodes") {
+        out.push(match client.frame().expect("a frame is ready") {
             Frame::Event(event) => format!(
                 "event {} {:?}",
                 event.data(),
@@ -155,7 +155,7 @@ fn no_content_stops_for_good() {
         RetryPolicy::Transient,
         RetryPolicy::Always,
     ] {
-        let mut client = client(exact().retry_policy(policy));
+        let mut client = client(exact().with_retry_policy(policy));
         client.poll(ms(0));
         assert_eq!(client.handle_response(ms(0), &status(204)), Verdict::Closed);
         assert_eq!(
@@ -191,7 +191,7 @@ fn transient_policy_retries_5xx_and_429_only() {
         (404, Verdict::Closed),
         (401, Verdict::Closed),
     ] {
-        let mut client = client(exact().retry_policy(RetryPolicy::Transient));
+        let mut client = client(exact().with_retry_policy(RetryPolicy::Transient));
         client.poll(ms(0));
         assert_eq!(
             client.handle_response(ms(0), &status(code)),
@@ -199,7 +199,7 @@ fn transient_policy_retries_5xx_and_429_only() {
             "status {code}"
         );
     }
-    let mut client = client(exact().retry_policy(RetryPolicy::Transient));
+    let mut client = client(exact().with_retry_policy(RetryPolicy::Transient));
     client.poll(ms(0));
     let plain = ResponseHead {
         content_type: Some(b"text/plain"),
@@ -222,7 +222,7 @@ fn always_policy_retries_every_failure() {
             ..ok()
         },
     ] {
-        let mut client = client(exact().retry_policy(RetryPolicy::Always));
+        let mut client = client(exact().with_retry_policy(RetryPolicy::Always));
         client.poll(ms(0));
         assert_eq!(client.handle_response(ms(0), &head), Verdict::Retry);
         assert_eq!(wait_until(&mut client, ms(0)), ms(3000));
@@ -232,7 +232,7 @@ fn always_policy_retries_every_failure() {
 
 #[test]
 fn retry_after_seconds_is_honoured_exactly() {
-    let mut client = client(ClientConfig::new().retry_policy(RetryPolicy::Transient));
+    let mut client = client(ClientConfig::new().with_retry_policy(RetryPolicy::Transient));
     client.poll(ms(100));
     let head = ResponseHead {
         retry_after: Some(b"7"),
@@ -250,7 +250,7 @@ fn retry_after_seconds_is_honoured_exactly() {
 
 #[test]
 fn retry_after_date_is_measured_against_the_date_header() {
-    let mut client = client(exact().retry_policy(RetryPolicy::Transient));
+    let mut client = client(exact().with_retry_policy(RetryPolicy::Transient));
     client.poll(ms(0));
     let head = ResponseHead {
         retry_after: Some(b"Sat, 21 Nov 2026 16:49:30 GMT"),
@@ -263,7 +263,7 @@ fn retry_after_date_is_measured_against_the_date_header() {
 
 #[test]
 fn unreadable_retry_after_falls_back_to_backoff() {
-    let mut client = client(exact().retry_policy(RetryPolicy::Transient));
+    let mut client = client(exact().with_retry_policy(RetryPolicy::Transient));
     client.poll(ms(0));
     client.handle_response(
         ms(0),
@@ -364,8 +364,8 @@ fn each_connection_is_a_new_stream() {
 fn failures_back_off_exponentially_up_to_the_cap() {
     let mut client = client(
         exact()
-            .reconnection_time(Duration::from_millis(100))
-            .max_backoff(Duration::from_millis(1000)),
+            .with_reconnection_time(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_millis(1000)),
     );
     let mut now = ms(0);
     let mut delays = Vec::new();
@@ -381,7 +381,7 @@ fn failures_back_off_exponentially_up_to_the_cap() {
 
 #[test]
 fn a_server_retry_longer_than_the_cap_is_honoured() {
-    let mut client = client(exact().max_backoff(Duration::from_millis(1000)));
+    let mut client = client(exact().with_max_backoff(Duration::from_millis(1000)));
     open(&mut client, ms(0));
     body(&mut client, ms(0), b"retry: 5000\n");
     client.handle_error(ms(0));
@@ -394,7 +394,7 @@ fn jitter_only_lengthens_and_stays_within_its_bound() {
     for seed in 0..200 {
         let mut client = Client::new(
             Decoder::new(vec![0; 256]),
-            ClientConfig::new().jitter_permille(200),
+            ClientConfig::new().with_jitter_permille(200),
             seed,
         );
         open(&mut client, ms(0));
@@ -414,8 +414,8 @@ fn jitter_only_lengthens_and_stays_within_its_bound() {
 fn backoff_resets_after_a_healthy_period() {
     let mut client = client(
         exact()
-            .reconnection_time(Duration::from_millis(100))
-            .healthy_after(Duration::from_secs(10)),
+            .with_reconnection_time(Duration::from_millis(100))
+            .with_healthy_after(Duration::from_secs(10)),
     );
     for now in [0, 100] {
         assert_eq!(client.poll(ms(now)), Action::Connect);
@@ -444,7 +444,7 @@ fn backoff_resets_after_a_healthy_period() {
 
 #[test]
 fn an_event_makes_a_connection_healthy() {
-    let mut client = client(exact().reconnection_time(Duration::from_millis(100)));
+    let mut client = client(exact().with_reconnection_time(Duration::from_millis(100)));
     for now in [0, 100, 300] {
         assert_eq!(client.poll(ms(now)), Action::Connect);
         client.handle_error(ms(now));
@@ -458,7 +458,7 @@ fn an_event_makes_a_connection_healthy() {
 /// With a limit of three attempts, exactly three requests are made.
 #[test]
 fn max_attempts_counts_attempts() {
-    let mut client = client(exact().max_attempts(Some(3)));
+    let mut client = client(exact().with_max_attempts(Some(3)));
     let mut now = ms(0);
     let mut connects = 0;
     loop {
@@ -482,8 +482,8 @@ fn max_attempts_counts_attempts() {
 fn failed_responses_count_as_attempts_too() {
     let mut client = client(
         exact()
-            .max_attempts(Some(2))
-            .retry_policy(RetryPolicy::Transient),
+            .with_max_attempts(Some(2))
+            .with_retry_policy(RetryPolicy::Transient),
     );
     client.poll(ms(0));
     assert_eq!(client.handle_response(ms(0), &status(503)), Verdict::Retry);
@@ -501,7 +501,7 @@ fn failed_responses_count_as_attempts_too() {
 
 #[test]
 fn a_healthy_connection_resets_the_attempt_count() {
-    let mut client = client(exact().max_attempts(Some(2)));
+    let mut client = client(exact().with_max_attempts(Some(2)));
     client.poll(ms(0));
     client.handle_error(ms(0));
     open(&mut client, ms(3000));
@@ -518,7 +518,7 @@ fn a_healthy_connection_resets_the_attempt_count() {
 
 #[test]
 fn idle_timeout_treats_a_silent_connection_as_dead() {
-    let mut client = client(exact().idle_timeout(Some(Duration::from_secs(5))));
+    let mut client = client(exact().with_idle_timeout(Some(Duration::from_secs(5))));
     open(&mut client, ms(0));
     assert_eq!(
         client.poll(ms(0)),
@@ -541,7 +541,7 @@ fn idle_timeout_treats_a_silent_connection_as_dead() {
 
 #[test]
 fn idle_timeout_also_bounds_the_wait_for_a_response() {
-    let mut client = client(exact().idle_timeout(Some(Duration::from_secs(2))));
+    let mut client = client(exact().with_idle_timeout(Some(Duration::from_secs(2))));
     assert_eq!(client.poll(ms(0)), Action::Connect);
     assert_eq!(
         client.poll(ms(1)),
@@ -564,7 +564,7 @@ fn without_idle_timeout_nothing_times_out() {
 /// Checking for a timeout must not start an attempt behind the driver's back.
 #[test]
 fn handle_timeout_does_not_swallow_a_connect() {
-    let mut client = client(exact().idle_timeout(Some(Duration::from_secs(1))));
+    let mut client = client(exact().with_idle_timeout(Some(Duration::from_secs(1))));
     open(&mut client, ms(0));
     client.handle_end(ms(0));
     assert!(!client.handle_timeout(ms(3000)));
@@ -578,7 +578,8 @@ fn close_stops_everything() {
     client.close();
     assert_eq!(client.poll(ms(1)), Action::Closed(CloseReason::ByCaller));
     let mut input: &[u8] = b"data: x\n\n";
-    assert!(client.handle_body(ms(1), &mut input).is_none());
+    assert_eq!(client.handle_body(ms(1), &mut input), Ok(false));
+    assert_eq!(client.frame(), None);
     client.handle_end(ms(1));
     client.handle_error(ms(1));
     assert_eq!(
@@ -602,7 +603,7 @@ fn redirect_without_location_fails() {
     client.poll(ms(0));
     assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Closed);
     assert_eq!(client.close_reason(), Some(CloseReason::Status(302)));
-    let mut client = self::client(exact().retry_policy(RetryPolicy::Always));
+    let mut client = self::client(exact().with_retry_policy(RetryPolicy::Always));
     client.poll(ms(0));
     assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Retry);
 }
@@ -620,7 +621,7 @@ fn close_reason_is_known_once_closed() {
 #[test]
 fn redirects_are_followed_up_to_the_limit() {
     for code in [301, 302, 303, 307, 308] {
-        let mut client = client(exact().max_redirects(2));
+        let mut client = client(exact().with_max_redirects(2));
         client.poll(ms(0));
         assert_eq!(
             client.handle_response(ms(0), &redirect(code)),

@@ -40,7 +40,7 @@ fn event_too_long_skips_to_the_next_event() {
         b"data: ok\n\ndata: 0123456789\ndata: more\n\ndata: next\n\n",
         &[
             data("ok"),
-            Out::Error(DecodeError::EventTooLong),
+            Out::Error(DecodeError::EventTooLarge),
             data("next"),
         ],
     );
@@ -53,7 +53,7 @@ fn many_data_lines_overflow_the_event() {
         Limits::new(),
         8,
         b"data: abc\ndata: abc\ndata: abc\n\ndata: ok\n\n",
-        &[Out::Error(DecodeError::EventTooLong), data("ok")],
+        &[Out::Error(DecodeError::EventTooLarge), data("ok")],
     );
 }
 
@@ -67,7 +67,7 @@ fn the_line_feed_counts_toward_the_event() {
         b"data: 1234567\n\ndata: 12345678\n\ndata: ok\n\n",
         &[
             data("1234567"),
-            Out::Error(DecodeError::EventTooLong),
+            Out::Error(DecodeError::EventTooLarge),
             data("ok"),
         ],
     );
@@ -76,7 +76,7 @@ fn the_line_feed_counts_toward_the_event() {
 #[test]
 fn id_too_long_discards_the_event() {
     check_limited(
-        Limits::new().max_id_len(4),
+        Limits::new().with_max_id_len(4),
         64,
         b"id: 1234\ndata: a\n\nid: 12345\ndata: b\n\ndata: c\n\n",
         &[
@@ -100,7 +100,7 @@ fn discarded_event_does_not_move_the_last_event_id() {
         frames,
         [
             Out::event("message", "a", "1"),
-            Out::Error(DecodeError::EventTooLong)
+            Out::Error(DecodeError::EventTooLarge)
         ]
     );
     assert_eq!(decoder.last_event_id().unwrap().as_text(), "1");
@@ -113,7 +113,7 @@ fn discarded_event_does_not_move_the_last_event_id() {
 #[test]
 fn event_type_too_long_discards_the_event() {
     check_limited(
-        Limits::new().max_event_type_len(3),
+        Limits::new().with_max_event_type_len(3),
         64,
         b"event: abc\ndata: a\n\nevent: abcd\ndata: b\n\ndata: c\n\n",
         &[
@@ -127,7 +127,7 @@ fn event_type_too_long_discards_the_event() {
 #[test]
 fn reported_comment_too_long_is_an_error() {
     check_limited(
-        Limits::new().comments(4),
+        Limits::new().with_max_comment_len(4),
         64,
         b": ping\n: toolong\ndata: lost\n\ndata: c\n\n",
         &[
@@ -151,7 +151,7 @@ fn unreported_comments_only_need_the_line_limit() {
 #[test]
 fn unknown_line_too_long_is_an_error() {
     check_limited(
-        Limits::new().max_line_len(10),
+        Limits::new().with_max_line_len(10),
         64,
         b"x: 1234567\ndata: a\nx: 12345678\ndata: b\n\ndata: c\n\n",
         &[Out::Error(DecodeError::LineTooLong), data("c")],
@@ -161,7 +161,7 @@ fn unknown_line_too_long_is_an_error() {
 #[test]
 fn retry_line_too_long_is_an_error() {
     check_limited(
-        Limits::new().max_line_len(10),
+        Limits::new().with_max_line_len(10),
         64,
         b"retry: 100\nretry: 0000000001\n\ndata: c\n\n",
         &[
@@ -179,10 +179,10 @@ fn one_error_per_discarded_event() {
     input.extend(std::iter::repeat_n(b'x', 100));
     input.extend(b"\nid: 123456789\nevent: much too long for the limit\n\ndata: ok\n\n");
     check_limited(
-        Limits::new().max_id_len(4).max_event_type_len(4),
+        Limits::new().with_max_id_len(4).with_max_event_type_len(4),
         16,
         &input,
-        &[Out::Error(DecodeError::EventTooLong), data("ok")],
+        &[Out::Error(DecodeError::EventTooLarge), data("ok")],
     );
 }
 
@@ -200,7 +200,7 @@ fn memory_stays_bounded_under_hostile_input() {
     frames.extend(feed(&mut decoder, &[b"\n\ndata: fine\n\n"]));
     assert_eq!(
         frames,
-        [Out::Error(DecodeError::EventTooLong), data("fine")]
+        [Out::Error(DecodeError::EventTooLarge), data("fine")]
     );
     assert_eq!(size_of_val(&decoder), before);
 }
@@ -226,19 +226,19 @@ fn tiny_buffers_refuse_without_panicking() {
 #[test]
 fn limits_size_the_buffer_exactly() {
     let limits = Limits::new()
-        .max_id_len(10)
-        .max_event_type_len(20)
-        .comments(30);
+        .with_max_id_len(10)
+        .with_max_event_type_len(20)
+        .with_max_comment_len(30);
     assert_eq!(limits.buffer_len(1000), 3 * 10 + 20 + 30 + 1000);
     let decoder = decoder(limits, 1000);
     assert_eq!(decoder.max_event_len(), 1000);
-    assert_eq!(decoder.limits(), limits.max_line_len(1000));
+    assert_eq!(decoder.limits(), limits.with_max_line_len(1000));
 }
 
 /// Seeding an id longer than the id limit fails and changes nothing.
 #[test]
 fn seeding_a_too_long_id_fails() {
-    let mut decoder = decoder(Limits::new().max_id_len(2), 16);
+    let mut decoder = decoder(Limits::new().with_max_id_len(2), 16);
     let long = sse_proto::EventId::new("abc").unwrap();
     assert_eq!(
         decoder.set_last_event_id(Some(long)),
@@ -250,5 +250,5 @@ fn seeding_a_too_long_id_fails() {
 #[test]
 fn errors_explain_themselves() {
     assert!(DecodeError::LineTooLong.to_string().contains("line"));
-    assert!(DecodeError::EventTooLong.to_string().contains("event"));
+    assert!(DecodeError::EventTooLarge.to_string().contains("event"));
 }

@@ -73,10 +73,10 @@ fn decode_with(
 /// Limits small enough that generated input trips every one of them.
 fn tight() -> Limits {
     Limits::new()
-        .max_id_len(3)
-        .max_event_type_len(4)
-        .comments(5)
-        .max_line_len(12)
+        .with_max_id_len(3)
+        .with_max_event_type_len(4)
+        .with_max_comment_len(5)
+        .with_max_line_len(12)
 }
 
 /// The decoded form of an event we encoded: line breaks arrive as LF, and an

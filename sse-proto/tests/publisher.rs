@@ -254,7 +254,7 @@ fn resume_gets_exactly_the_missed_events_on_its_channels() {
 
 #[test]
 fn an_id_older_than_the_history_gets_the_reset_event() {
-    let publisher: Publisher = publisher(PublisherConfig::new().history(3, 1 << 20));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_history(3, 1 << 20));
     for i in 1..=10 {
         publisher.publish(Event::new(&format!("e{i}")), ()).unwrap();
     }
@@ -300,7 +300,7 @@ fn an_id_older_than_the_history_gets_the_reset_event() {
 
 #[test]
 fn the_history_is_bounded_by_bytes_too() {
-    let publisher: Publisher = publisher(PublisherConfig::new().history(1000, 400));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_history(1000, 400));
     let data = "x".repeat(100);
     for _ in 0..10 {
         publisher.publish(Event::new(&data), ()).unwrap();
@@ -312,7 +312,7 @@ fn the_history_is_bounded_by_bytes_too() {
 
 #[test]
 fn a_busy_channel_evicting_the_history_does_not_reset_a_quiet_one() {
-    let publisher: Publisher = publisher(PublisherConfig::new().history(4, 1 << 20));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_history(4, 1 << 20));
     publisher.publish(Event::new("quiet"), "quiet").unwrap();
     for _ in 0..20 {
         publisher.publish(Event::new("busy"), "busy").unwrap();
@@ -342,7 +342,7 @@ fn a_busy_channel_evicting_the_history_does_not_reset_a_quiet_one() {
 
 #[test]
 fn caller_ids_resume_too() {
-    let publisher: Publisher = publisher(PublisherConfig::new().generate_ids(false));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_generate_ids(false));
     for id in ["1700-0", "1700-1", "1701-0"] {
         publisher
             .publish(Event::new(id).with_id(EventId::new(id).unwrap()), ())
@@ -410,9 +410,9 @@ fn resume_after_a_position_for_outer_layers() {
 fn slow_and_fast(policy: LagPolicy) -> (Publisher, Subscription, Vec<Subscription>, usize) {
     let bound = 4096;
     let config = PublisherConfig::new()
-        .queue_bytes(bound)
-        .max_event_bytes(1024)
-        .lag_policy(policy);
+        .with_queue_bytes(bound)
+        .with_max_event_bytes(1024)
+        .with_lag_policy(policy);
     let publisher: Publisher = publisher(config);
     let slow = publisher.subscribe("a", (), []).unwrap();
     let fast = (0..3)
@@ -489,9 +489,9 @@ fn a_slow_subscriber_drops_oldest_and_gets_the_reset_event() {
 #[test]
 fn initial_events_are_never_dropped_for_lag() {
     let config = PublisherConfig::new()
-        .queue_bytes(2048)
-        .max_event_bytes(1024)
-        .lag_policy(LagPolicy::DropOldest);
+        .with_queue_bytes(2048)
+        .with_max_event_bytes(1024)
+        .with_lag_policy(LagPolicy::DropOldest);
     let publisher: Publisher = publisher(config);
     let big = "i".repeat(900);
     let mut sub = publisher
@@ -539,9 +539,52 @@ fn closing_ends_streams_after_what_is_queued() {
     assert_eq!(drain(&mut sub), [msg(1, "last"), "END".into()]);
 }
 
+/// The limit on channels counts distinct names: a name given again is
+/// dropped before the limit applies, for publishing, subscribing and
+/// listing alike (`ChannelList::parse`, the one place every layer parses
+/// channels).
+#[test]
+fn repeated_channel_names_do_not_count_toward_the_limit() {
+    let publisher: Publisher = publisher(PublisherConfig::new().with_max_channels(2));
+    let repeated = ["a", "b", "a", "b", "a", "a", "b"];
+    let mut sub = publisher.subscribe(repeated, (), []).expect("two channels");
+    assert_eq!(sub.channels().collect::<Vec<_>>(), ["a", "b"]);
+    let sent = publisher
+        .publish(Event::new("x"), repeated)
+        .expect("two channels");
+    assert_eq!(sent.reached(), 1, "queued once for a subscriber of both");
+    assert_eq!(
+        publisher.subscribers(repeated).expect("two channels").len(),
+        1
+    );
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(matches!(sub.poll_next(&mut cx), Poll::Ready(Some(_))));
+    assert!(sub.poll_next(&mut cx).is_pending(), "one copy only");
+    // A third distinct name is one too many, wherever it comes.
+    for three in [
+        &["a", "a", "b", "c"][..],
+        &["c", "a", "b"],
+        &["a", "b", "b", "c", "a"],
+    ] {
+        let error = ChannelError::TooMany { limit: 2 };
+        assert_eq!(
+            publisher.publish(Event::new("x"), three),
+            Err(PublishError::Channel(error))
+        );
+        assert_eq!(
+            publisher.subscribe(three, (), []).err(),
+            Some(SubscribeError::Channel(error))
+        );
+    }
+}
+
 #[test]
 fn refuses_bad_input_with_clear_errors() {
-    let publisher: Publisher = publisher(PublisherConfig::new().max_subscribers(2).max_channels(3));
+    let publisher: Publisher = publisher(
+        PublisherConfig::new()
+            .with_max_subscribers(2)
+            .with_max_channels(3),
+    );
     let e = Event::new("x");
     let long = "c".repeat(MAX_CHANNEL_LEN + 1);
     let cases: [(&[&str], ChannelError); 5] = [
@@ -604,13 +647,13 @@ fn refuses_bad_input_with_clear_errors() {
     assert_eq!(publisher.publish(e, ()), Err(PublishError::Closed));
     assert_eq!(publisher.stats().subscribers, 2);
 
-    assert!(Publisher::<()>::with_config(PublisherConfig::new().queue_bytes(1000)).is_err());
-    assert!(Publisher::<()>::with_config(PublisherConfig::new().first_id(0)).is_err());
+    assert!(Publisher::<()>::with_config(PublisherConfig::new().with_queue_bytes(1000)).is_err());
+    assert!(Publisher::<()>::with_config(PublisherConfig::new().with_first_id(0)).is_err());
 }
 
 #[test]
 fn first_id_seeds_the_sequence() {
-    let publisher: Publisher = publisher(PublisherConfig::new().first_id(1_700_000_000_000));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_first_id(1_700_000_000_000));
     let mut sub = publisher.subscribe((), (), []).unwrap();
     publisher.publish(Event::new("x"), ()).unwrap();
     assert_eq!(drain(&mut sub), [msg(1_700_000_000_000, "x")]);
@@ -624,7 +667,7 @@ fn first_id_seeds_the_sequence() {
 
 #[test]
 fn concurrent_publishers_give_every_subscriber_the_same_order() {
-    let publisher: Publisher = publisher(PublisherConfig::new().queue_bytes(1 << 20));
+    let publisher: Publisher = publisher(PublisherConfig::new().with_queue_bytes(1 << 20));
     let mut subs: Vec<_> = (0..8)
         .map(|i| {
             publisher
@@ -724,7 +767,7 @@ mod resume_model {
             after in proptest::collection::vec(channels(), 0..5),
             mine in channels(),
         ) {
-            let publisher: Publisher = Publisher::with_config(PublisherConfig::new().history(history, 1 << 20)).unwrap();
+            let publisher: Publisher = Publisher::with_config(PublisherConfig::new().with_history(history, 1 << 20)).unwrap();
             let mut all: Vec<Vec<&str>> = Vec::new();
             let publish = |channels: &Vec<&'static str>, all: &mut Vec<Vec<&str>>| {
                 let n = all.len() + 1;

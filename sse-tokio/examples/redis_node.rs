@@ -16,7 +16,7 @@ use sse_tokio::server::Events;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let port = std::env::args().nth(1).unwrap_or_else(|| "5001".into());
     // Ids come from Redis, so the local publisher makes none.
-    let local: Publisher = Publisher::with_config(PublisherConfig::new().generate_ids(false))?;
+    let local: Publisher = Publisher::with_config(PublisherConfig::new().with_generate_ids(false))?;
     let redis = RedisPublisher::connect(local, RedisConfig::new("redis://127.0.0.1:6379")).await?;
 
     let clock = redis.clone();

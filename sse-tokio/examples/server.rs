@@ -15,7 +15,7 @@ async fn main() -> std::io::Result<()> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
-    let config = PublisherConfig::new().first_id(now.as_millis() as u64);
+    let config = PublisherConfig::new().with_first_id(now.as_millis() as u64);
     // Each subscriber's properties: its user name.
     let publisher: Publisher<String> = Publisher::with_config(config).expect("valid config");
 

@@ -72,7 +72,7 @@ fn framed_read_goes_on_after_an_oversized_event() {
             .map(|frame| show(frame.expect("no I/O error")))
             .collect()
             .await;
-        assert_eq!(frames, ["EventTooLong", r#"None "ok""#]);
+        assert_eq!(frames, ["EventTooLarge", r#"None "ok""#]);
     });
 }
 

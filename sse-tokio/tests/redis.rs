@@ -31,7 +31,7 @@ async fn node_with(
     publisher: PublisherConfig,
     config: impl FnOnce(RedisConfig) -> RedisConfig,
 ) -> RedisPublisher {
-    let publisher = Publisher::with_config(publisher.generate_ids(false)).expect("config");
+    let publisher = Publisher::with_config(publisher.with_generate_ids(false)).expect("config");
     RedisPublisher::connect(publisher, config(RedisConfig::new(url)))
         .await
         .expect("connect to Redis")
@@ -239,8 +239,8 @@ async fn an_id_older_than_the_retention_gets_the_reset_event_first() {
 async fn too_much_missed_for_the_queue_gets_the_reset_event_then_live() {
     let redis = RedisServer::start();
     let small = PublisherConfig::new()
-        .max_event_bytes(1024)
-        .queue_bytes(4096);
+        .with_max_event_bytes(1024)
+        .with_queue_bytes(4096);
     let a = node_with(&redis.url(), small, |c| c).await;
     let seen = publish(&a, "seen", &["x"]).await;
     let data = "x".repeat(100);
@@ -278,7 +278,7 @@ async fn ids_come_from_redis_only() {
     // An unreachable Redis at start fails at once.
     drop(redis);
     let gone = RedisPublisher::connect(
-        Publisher::<()>::with_config(PublisherConfig::new().generate_ids(false)).unwrap(),
+        Publisher::<()>::with_config(PublisherConfig::new().with_generate_ids(false)).unwrap(),
         RedisConfig::new(a.config().url_redacted()),
     )
     .await;

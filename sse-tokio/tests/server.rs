@@ -185,7 +185,7 @@ async fn the_router_streams_channels_and_resumes_from_last_event_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_access_hook_refuses_before_the_stream_starts() {
     let publisher: Publisher<String> =
-        Publisher::with_config(PublisherConfig::new().max_subscribers(1)).unwrap();
+        Publisher::with_config(PublisherConfig::new().with_max_subscribers(1)).unwrap();
     let events = Events::with_access(publisher.clone(), |parts, channels| {
         let user = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
         match user {
@@ -340,10 +340,10 @@ async fn stalled_and_readers(
     Vec<(Arc<AtomicU64>, JoinHandle<()>)>,
 ) {
     let config = PublisherConfig::new()
-        .queue_bytes(BOUND)
-        .max_event_bytes(8 << 10)
-        .lag_policy(policy)
-        .history(100_000, 64 << 20);
+        .with_queue_bytes(BOUND)
+        .with_max_event_bytes(8 << 10)
+        .with_lag_policy(policy)
+        .with_history(100_000, 64 << 20);
     let publisher: Publisher = Publisher::with_config(config).unwrap();
     let socket = TcpSocket::new_v4().unwrap();
     socket.set_send_buffer_size(16 << 10).unwrap();

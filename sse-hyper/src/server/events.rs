@@ -13,13 +13,14 @@ use bytes::Bytes;
 use http::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
-use http_body::{Body, Frame, SizeHint};
-use sse_proto::EventId;
+use http_body::{Body, Frame as BodyFrame, SizeHint};
 use sse_proto::publisher::{
-    DEFAULT_CHANNEL, MAX_ID_LEN, Publisher, SubscribeError, Subscription, check_channel,
+    ChannelError, ChannelList, LastEventIdError, Publisher, SubscribeError, Subscription,
+    check_channel, parse_last_event_id,
 };
+use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
-use super::{KEEP_ALIVE, RETRY, SseBody};
+use super::{SseBody, query};
 use crate::rt::Runtime;
 
 /// The path of the ready endpoint: `GET /events?channel=..`.
@@ -119,14 +120,6 @@ impl From<SubscribeError> for Refusal {
     }
 }
 
-/// The values of a query parameter, percent-decoded.
-fn query_values<'a>(parts: &'a Parts, key: &'a str) -> impl Iterator<Item = String> + 'a {
-    let query = parts.uri.query().unwrap_or_default();
-    form_urlencoded::parse(query.as_bytes())
-        .filter(move |(name, _)| name == key)
-        .map(|(_, value)| value.into_owned())
-}
-
 /// The id of the last event a reconnecting client saw: the `Last-Event-ID`
 /// header, or else a `lastEventId` query parameter (for clients that cannot
 /// set headers). `None` when neither is given or the value is empty.
@@ -140,27 +133,34 @@ impl LastEventId {
     }
 
     /// Reads it from a request head. A value no event could have had (not
-    /// UTF-8, over [`MAX_ID_LEN`] bytes, CR, LF or NUL) is refused with `400
-    /// Bad Request`.
+    /// UTF-8, over [`MAX_ID_LEN`](sse_proto::publisher::MAX_ID_LEN) bytes, CR, LF or NUL) is refused with `400
+    /// Bad Request` ([`parse_last_event_id`], the rule every layer uses).
     pub fn from_parts(parts: &Parts) -> Result<Self, Refusal> {
-        let bad = || {
-            Refusal::bad_request(format!(
-                "invalid Last-Event-ID: not UTF-8, longer than {MAX_ID_LEN} bytes, or contains CR, LF or NUL"
-            ))
+        let bad = |error: LastEventIdError| Refusal::bad_request(error.to_string());
+        let id = match parts.headers.get("last-event-id") {
+            Some(value) => parse_last_event_id(value.as_bytes())
+                .map_err(bad)?
+                .map(str::to_owned),
+            None => match query::first(parts, "lastEventId")? {
+                Some(value) => parse_last_event_id(value.as_bytes())
+                    .map_err(bad)?
+                    .map(str::to_owned),
+                None => None,
+            },
         };
-        let value = match parts.headers.get("last-event-id") {
-            Some(value) => Some(
-                core::str::from_utf8(value.as_bytes())
-                    .map_err(|_| bad())?
-                    .to_owned(),
-            ),
-            None => query_values(parts, "lastEventId").next(),
-        };
-        match value {
-            Some(id) if id.len() > MAX_ID_LEN || EventId::new(&id).is_err() => Err(bad()),
-            Some(id) if !id.is_empty() => Ok(Self(Some(id))),
-            _ => Ok(Self(None)),
-        }
+        Ok(Self(id))
+    }
+}
+
+/// `400` for a list of channels that does not parse, naming the first
+/// invalid name when a name is at fault.
+pub(crate) fn channel_refusal<S: AsRef<str>>(names: &[S], error: ChannelError) -> Refusal {
+    match names
+        .iter()
+        .find(|name| check_channel(name.as_ref()).is_err())
+    {
+        Some(name) => Refusal::bad_request(format!("channel {:?}: {error}", name.as_ref())),
+        None => Refusal::bad_request(error.to_string()),
     }
 }
 
@@ -199,10 +199,10 @@ impl Body for EventsBody {
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    ) -> Poll<Option<Result<BodyFrame<Bytes>, Self::Error>>> {
         match &mut self.get_mut().0 {
             Inner::Stream(body) => body.as_mut().poll_frame(cx),
-            Inner::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(Frame::data(bytes)))),
+            Inner::Full(bytes) => Poll::Ready(bytes.take().map(|bytes| Ok(BodyFrame::data(bytes)))),
         }
     }
 
@@ -359,8 +359,8 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         Self {
             publisher,
             access,
-            keep_alive: Some(KEEP_ALIVE),
-            retry: Some(RETRY),
+            keep_alive: Some(DEFAULT_KEEP_ALIVE),
+            retry: Some(DEFAULT_RECONNECTION_TIME),
             source: None,
             runtime: PhantomData,
         }
@@ -395,23 +395,11 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
     /// Subscribes for one request head (the method and path are not
     /// checked): the stream's body, or the refusal to send instead.
     pub async fn subscribe(&self, parts: &Parts) -> Result<SseBody<R>, Refusal> {
-        let limit = self.publisher.config().max_channels_value();
-        let mut channels: Vec<String> = Vec::new();
-        for channel in query_values(parts, "channel") {
-            check_channel(&channel)
-                .map_err(|e| Refusal::bad_request(format!("channel {channel:?}: {e}")))?;
-            if !channels.contains(&channel) {
-                channels.push(channel);
-            }
-            if channels.len() > limit {
-                return Err(Refusal::bad_request(format!(
-                    "more than {limit} channels named"
-                )));
-            }
-        }
-        if channels.is_empty() {
-            channels.push(DEFAULT_CHANNEL.to_owned());
-        }
+        let limit = self.publisher.config().max_channels();
+        let names = query::values(parts, "channel").collect::<Result<Vec<_>, _>>()?;
+        let channels = ChannelList::parse_or_default(names.iter().map(|name| &**name), limit)
+            .map_err(|e| channel_refusal(&names, e))?
+            .to_vec();
         let last_event_id = LastEventId::from_parts(parts)?;
         let properties = (self.access)(parts, channels.clone()).await?;
         let subscription = match &self.source {
@@ -430,7 +418,7 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
                     None => {
                         return Ok(SseBody::from_stream(Nothing)
                             .keep_alive(None)
-                            .retry(Some(self.retry.unwrap_or(RETRY))));
+                            .retry(Some(self.retry.unwrap_or(DEFAULT_RECONNECTION_TIME))));
                     }
                 }
             }

@@ -36,12 +36,13 @@ use core::convert::Infallible;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use core::time::Duration;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use bytes::Bytes;
 use futures_core::Stream;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame as BodyFrame, SizeHint};
 use sse_proto::FrameBuf;
 use sse_proto::publisher::{Chunk, Subscription};
 
@@ -50,21 +51,23 @@ use crate::rt::Runtime;
 #[cfg(feature = "axum")]
 mod axum;
 mod events;
+mod query;
 mod service;
 
 pub use events::{
     EVENTS_PATH, Events, EventsBody, LastEventId, Refusal, SubscriptionFuture, SubscriptionSource,
 };
 pub use service::EventsService;
+pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
-/// How long a stream may stay quiet before a keep-alive comment, by default.
-pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-/// The reconnection time sent as `retry:` when a stream opens, by default.
-pub const RETRY: Duration = Duration::from_secs(3);
-
-/// The keep-alive comment (`: keep-alive`).
-const KEEP_ALIVE_COMMENT: &[u8] = b": keep-alive\n";
+/// The keep-alive comment ([`Frame::KEEP_ALIVE`](sse_proto::Frame::KEEP_ALIVE)),
+/// encoded once for every stream of the process.
+fn keep_alive_comment() -> Bytes {
+    static ENCODED: OnceLock<Bytes> = OnceLock::new();
+    ENCODED
+        .get_or_init(|| Bytes::from_owner(Chunk::encode(sse_proto::Frame::KEEP_ALIVE)))
+        .clone()
+}
 
 /// The response headers of an event stream: `Content-Type:
 /// text/event-stream`, `Cache-Control: no-cache` and `X-Accel-Buffering: no`
@@ -167,9 +170,9 @@ impl<R: Runtime> KeepAlive<R> {
 ///
 /// Built from a [`Subscription`] ([`new`](Self::new)) or any stream of
 /// events ([`from_stream`](Self::from_stream)). It sends a `retry:` hint
-/// first ([`retry`](Self::retry), [`RETRY`] by default), then each chunk as
+/// first ([`retry`](Self::retry), [`DEFAULT_RECONNECTION_TIME`] by default), then each chunk as
 /// it comes, and a keep-alive comment when nothing has been sent for the
-/// keep-alive interval ([`keep_alive`](Self::keep_alive), [`KEEP_ALIVE`] by
+/// keep-alive interval ([`keep_alive`](Self::keep_alive), [`DEFAULT_KEEP_ALIVE`] by
 /// default). It ends when the stream ends. Serve it with [`headers`]; or
 /// use [`response`](Self::response).
 ///
@@ -214,8 +217,8 @@ impl<R: Runtime> SseBody<R> {
     fn from_source(source: Pin<Box<dyn Source>>) -> Self {
         Self {
             source,
-            retry: Some(RETRY),
-            keep_alive: Some(KEEP_ALIVE),
+            retry: Some(DEFAULT_RECONNECTION_TIME),
+            keep_alive: Some(DEFAULT_KEEP_ALIVE),
             started: false,
             timer: None,
             done: false,
@@ -243,11 +246,11 @@ impl<R: Runtime> SseBody<R> {
         response
     }
 
-    fn data(&mut self, bytes: Bytes) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    fn data(&mut self, bytes: Bytes) -> Poll<Option<Result<BodyFrame<Bytes>, Infallible>>> {
         if let Some(timer) = &mut self.timer {
             timer.sent();
         }
-        Poll::Ready(Some(Ok(Frame::data(bytes))))
+        Poll::Ready(Some(Ok(BodyFrame::data(bytes))))
     }
 }
 
@@ -264,7 +267,7 @@ impl<R: Runtime> Body for SseBody<R> {
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<BodyFrame<Bytes>, Infallible>>> {
         let this = self.get_mut();
         if this.done {
             return Poll::Ready(None);
@@ -273,8 +276,7 @@ impl<R: Runtime> Body for SseBody<R> {
             this.started = true;
             this.timer = this.keep_alive.map(KeepAlive::new);
             if let Some(retry) = this.retry {
-                let ms = u64::try_from(retry.as_millis()).unwrap_or(u64::MAX);
-                let chunk = Chunk::encode(sse_proto::Frame::Retry(ms));
+                let chunk = Chunk::encode(sse_proto::Frame::retry(retry));
                 return this.data(Bytes::from_owner(chunk));
             }
         }
@@ -286,9 +288,7 @@ impl<R: Runtime> Body for SseBody<R> {
             }
             Poll::Pending => {
                 if this.timer.as_mut().is_some_and(|timer| timer.poll_due(cx)) {
-                    Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
-                        KEEP_ALIVE_COMMENT,
-                    )))))
+                    Poll::Ready(Some(Ok(BodyFrame::data(keep_alive_comment()))))
                 } else {
                     Poll::Pending
                 }
@@ -307,14 +307,10 @@ impl<R: Runtime> Body for SseBody<R> {
 
 #[cfg(test)]
 mod tests {
-    use super::KEEP_ALIVE_COMMENT;
+    use super::keep_alive_comment;
 
     #[test]
     fn the_keep_alive_is_a_comment() {
-        let mut buf = [0u8; 32];
-        let n = sse_proto::Frame::comment("keep-alive")
-            .encode(&mut buf)
-            .unwrap();
-        assert_eq!(&buf[..n], KEEP_ALIVE_COMMENT);
+        assert_eq!(&keep_alive_comment()[..], b": keep-alive\n");
     }
 }

@@ -16,8 +16,9 @@ pub const MAX_CHANNEL_LEN: usize = 128;
 /// One channel name or several, wherever the publisher takes channels.
 ///
 /// Implemented for a single name (`&str`, `String`), lists of names (`[S; N]`,
-/// `&[S]`, `Vec<S>` where `S: AsRef<str>`), and `()`, the
-/// [`DEFAULT_CHANNEL`]. A name given twice counts once.
+/// `&[S]`, `Vec<S>` where `S: AsRef<str>`), a [`ChannelList`], and `()`, the
+/// [`DEFAULT_CHANNEL`]. A name given twice counts once, also against the
+/// limit on channels per call ([`ChannelList::parse`]).
 ///
 /// A valid name is 1 to [`MAX_CHANNEL_LEN`] bytes of UTF-8 without control
 /// characters or white space, so it fits in a URL query, a log line or a
@@ -138,24 +139,117 @@ pub fn check_channel(name: &str) -> Result<(), ChannelError> {
     }
 }
 
-/// Checks every name and the count, without allocating; returns the count
-/// of names given (duplicates included).
-pub(crate) fn check_channels(
-    channels: &(impl Channels + ?Sized),
-    limit: usize,
-) -> Result<usize, ChannelError> {
-    let mut count = 0usize;
-    for name in channels.names() {
-        check_channel(name)?;
-        count += 1;
-        if count > limit {
-            return Err(ChannelError::TooMany { limit });
+/// A checked list of channel names: each valid ([`check_channel`]), each
+/// once, in the order first given, and at most a limit of them.
+///
+/// Every layer that takes channels parses them with
+/// [`parse`](Self::parse) (the publisher, the HTTP endpoints, the Redis
+/// fan-out), so a list means the same everywhere. Repeated names are dropped
+/// before the limit is applied: the limit counts distinct channels, so
+/// `["a", "a"]` is one channel, as it is when subscribing. A single name
+/// costs no allocation.
+///
+/// ```
+/// use sse_proto::publisher::{ChannelError, ChannelList, DEFAULT_CHANNEL};
+///
+/// let list = ChannelList::parse(["news", "sport", "news"], 2)?;
+/// assert_eq!(list.as_slice(), ["news", "sport"]);
+/// assert_eq!(ChannelList::parse(["a", "b", "c"], 2), Err(ChannelError::TooMany { limit: 2 }));
+/// assert_eq!(ChannelList::parse([], 2), Err(ChannelError::NoChannel));
+/// // A request that names no channel means the default one.
+/// assert_eq!(ChannelList::parse_or_default([], 2)?.as_slice(), [DEFAULT_CHANNEL]);
+/// # Ok::<(), ChannelError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChannelList<'a>(Names<'a>);
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Names<'a> {
+    One([&'a str; 1]),
+    Many(Vec<&'a str>),
+}
+
+impl<'a> ChannelList<'a> {
+    /// Checks `names`, drops repeats and enforces `limit` on the distinct
+    /// names; an empty list is refused ([`ChannelError::NoChannel`]).
+    pub fn parse<I>(names: I, limit: usize) -> Result<Self, ChannelError>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        Self::parse_inner(names.into_iter(), limit)?.ok_or(ChannelError::NoChannel)
+    }
+
+    /// As [`parse`](Self::parse), but an empty list means the
+    /// [`DEFAULT_CHANNEL`]: what a request that names no channel asks for.
+    pub fn parse_or_default<I>(names: I, limit: usize) -> Result<Self, ChannelError>
+    where
+        I: IntoIterator<Item = &'a str>,
+    {
+        Ok(Self::parse_inner(names.into_iter(), limit)?
+            .unwrap_or(Self(Names::One([DEFAULT_CHANNEL]))))
+    }
+
+    fn parse_inner(
+        names: impl Iterator<Item = &'a str>,
+        limit: usize,
+    ) -> Result<Option<Self>, ChannelError> {
+        let mut list: Option<Names<'a>> = None;
+        for name in names {
+            check_channel(name)?;
+            list = Some(match list {
+                None => Names::One([name]),
+                Some(Names::One([first])) if first == name => Names::One([first]),
+                Some(Names::One([first])) => Names::Many(Vec::from([first, name])),
+                Some(Names::Many(mut many)) => {
+                    if !many.contains(&name) {
+                        many.push(name);
+                    }
+                    Names::Many(many)
+                }
+            });
+            let len = list.as_ref().map_or(0, |names| Self::slice(names).len());
+            if len > limit {
+                return Err(ChannelError::TooMany { limit });
+            }
+        }
+        Ok(list.map(Self))
+    }
+
+    fn slice<'l>(names: &'l Names<'a>) -> &'l [&'a str] {
+        match names {
+            Names::One(one) => one,
+            Names::Many(many) => many,
         }
     }
-    if count == 0 {
-        return Err(ChannelError::NoChannel);
+
+    /// The names, in order, each once.
+    pub fn as_slice(&self) -> &[&'a str] {
+        Self::slice(&self.0)
     }
-    Ok(count)
+
+    /// How many channels.
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Always false: a list names at least one channel.
+    pub fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    /// The names as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.as_slice()
+            .iter()
+            .map(|&name| String::from(name))
+            .collect()
+    }
+}
+
+impl Channels for ChannelList<'_> {
+    fn names(&self) -> impl Iterator<Item = &str> {
+        self.as_slice().iter().copied()
+    }
 }
 
 /// The channels of a history entry or a subscriber: names shared with the
@@ -174,30 +268,10 @@ impl ChannelSet {
         }
     }
 
-    pub(crate) fn from_vec(mut names: Vec<Arc<str>>) -> Self {
-        match names.len() {
-            1 => match names.pop() {
-                Some(name) => Self::One(name),
-                None => Self::Many(Arc::from(names)),
-            },
-            _ => Self::Many(Arc::from(names)),
-        }
-    }
-
     /// Whether the two sets share a channel.
     pub(crate) fn intersects(&self, other: &[Arc<str>]) -> bool {
         self.as_slice()
             .iter()
             .any(|a| other.iter().any(|b| Arc::ptr_eq(a, b) || a == b))
     }
-}
-
-/// Which of the history's eviction buckets a channel falls in (FNV-1a).
-pub(crate) fn bucket(name: &str) -> usize {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in name.bytes() {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash as usize % super::history::BUCKETS
 }

@@ -34,13 +34,13 @@ pub enum LagPolicy {
 /// use sse_proto::publisher::{LagPolicy, Publisher, PublisherConfig};
 ///
 /// let config = PublisherConfig::new()
-///     .history(10_000, 8 << 20)
-///     .queue_bytes(1 << 20)
-///     .lag_policy(LagPolicy::DropOldest)
-///     .lag_retry(Some(Duration::from_millis(250)))
-///     .first_id(1_700_000_000_000);
+///     .with_history(10_000, 8 << 20)
+///     .with_queue_bytes(1 << 20)
+///     .with_lag_policy(LagPolicy::DropOldest)
+///     .with_lag_retry(Some(Duration::from_millis(250)))
+///     .with_first_id(1_700_000_000_000);
 /// let publisher: Publisher = Publisher::with_config(config)?;
-/// assert_eq!(publisher.config().queue_bytes_value(), 1 << 20);
+/// assert_eq!(publisher.config().queue_bytes(), 1 << 20);
 /// # Ok::<(), sse_proto::publisher::ConfigError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,9 +79,9 @@ impl PublisherConfig {
 
     /// The history kept for resuming clients: at most `events` events and
     /// `bytes` bytes (encoded size plus 64 bytes of bookkeeping per event),
-    /// oldest dropped first. `history(0, 0)` keeps none: every resume that
+    /// oldest dropped first. `with_history(0, 0)` keeps none: every resume that
     /// missed an event gets the reset event.
-    pub const fn history(mut self, events: usize, bytes: usize) -> Self {
+    pub const fn with_history(mut self, events: usize, bytes: usize) -> Self {
         self.history_events = events;
         self.history_bytes = bytes;
         self
@@ -91,20 +91,20 @@ impl PublisherConfig {
     /// the encoded size of each event (counted in full even though the
     /// bytes are shared) plus 16 bytes of bookkeeping per event. Must leave
     /// room for the largest event and a reset event.
-    pub const fn queue_bytes(mut self, bytes: usize) -> Self {
+    pub const fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.queue_bytes = bytes;
         self
     }
 
     /// The largest encoded event accepted, in bytes; larger events are
     /// refused with [`PublishError::EventTooLarge`](super::PublishError).
-    pub const fn max_event_bytes(mut self, bytes: usize) -> Self {
+    pub const fn with_max_event_bytes(mut self, bytes: usize) -> Self {
         self.max_event_bytes = bytes;
         self
     }
 
     /// What to do with subscribers that fall behind.
-    pub const fn lag_policy(mut self, policy: LagPolicy) -> Self {
+    pub const fn with_lag_policy(mut self, policy: LagPolicy) -> Self {
         self.lag_policy = policy;
         self
     }
@@ -112,7 +112,7 @@ impl PublisherConfig {
     /// The `retry:` hint sent to a subscriber disconnected by
     /// [`LagPolicy::Disconnect`] before its stream ends; `None` sends none.
     /// Whole milliseconds.
-    pub const fn lag_retry(mut self, retry: Option<Duration>) -> Self {
+    pub const fn with_lag_retry(mut self, retry: Option<Duration>) -> Self {
         self.lag_retry = retry;
         self
     }
@@ -120,7 +120,7 @@ impl PublisherConfig {
     /// Whether events published without an id get one: the decimal
     /// [`Position`](super::Position), increasing by one per publish. On by
     /// default. Events that carry their own id keep it either way.
-    pub const fn generate_ids(mut self, on: bool) -> Self {
+    pub const fn with_generate_ids(mut self, on: bool) -> Self {
         self.generate_ids = on;
         self
     }
@@ -130,71 +130,71 @@ impl PublisherConfig {
     /// from one (milliseconds since the Unix epoch, say) so that ids from an
     /// earlier run of the process are told apart from this run's and get
     /// the reset event instead of a wrong replay.
-    pub const fn first_id(mut self, id: u64) -> Self {
+    pub const fn with_first_id(mut self, id: u64) -> Self {
         self.first_id = id;
         self
     }
 
     /// The most subscribers at once; more are refused with
     /// [`SubscribeError::TooManySubscribers`](super::SubscribeError).
-    pub const fn max_subscribers(mut self, count: usize) -> Self {
+    pub const fn with_max_subscribers(mut self, count: usize) -> Self {
         self.max_subscribers = count;
         self
     }
 
     /// The most channels one subscribe or publish call may name.
-    pub const fn max_channels(mut self, count: usize) -> Self {
+    pub const fn with_max_channels(mut self, count: usize) -> Self {
         self.max_channels = count;
         self
     }
 
     /// The most events kept in the history.
-    pub const fn history_events_value(&self) -> usize {
+    pub const fn history_events(&self) -> usize {
         self.history_events
     }
 
     /// The most bytes kept in the history.
-    pub const fn history_bytes_value(&self) -> usize {
+    pub const fn history_bytes(&self) -> usize {
         self.history_bytes
     }
 
     /// The bound of each subscriber's queue, in bytes.
-    pub const fn queue_bytes_value(&self) -> usize {
+    pub const fn queue_bytes(&self) -> usize {
         self.queue_bytes
     }
 
     /// The largest encoded event accepted.
-    pub const fn max_event_bytes_value(&self) -> usize {
+    pub const fn max_event_bytes(&self) -> usize {
         self.max_event_bytes
     }
 
     /// The policy for subscribers that fall behind.
-    pub const fn lag_policy_value(&self) -> LagPolicy {
+    pub const fn lag_policy(&self) -> LagPolicy {
         self.lag_policy
     }
 
     /// The `retry:` hint sent when disconnecting a lagging subscriber.
-    pub const fn lag_retry_value(&self) -> Option<Duration> {
+    pub const fn lag_retry(&self) -> Option<Duration> {
         self.lag_retry
     }
 
     /// Whether ids are generated.
-    pub const fn generate_ids_value(&self) -> bool {
+    pub const fn generate_ids(&self) -> bool {
         self.generate_ids
     }
 
     /// The position of the first event.
-    pub const fn first_id_value(&self) -> u64 {
+    pub const fn first_id(&self) -> u64 {
         self.first_id
     }
 
     /// The most subscribers at once.
-    pub const fn max_subscribers_value(&self) -> usize {
+    pub const fn max_subscribers(&self) -> usize {
         self.max_subscribers
     }
 
     /// The most channels per call.
-    pub const fn max_channels_value(&self) -> usize {
+    pub const fn max_channels(&self) -> usize {
         self.max_channels
     }
 

@@ -6,7 +6,7 @@ use core::ops::Range;
 use std::collections::{HashMap, VecDeque};
 
 use super::Chunk;
-use super::channels::{ChannelSet, bucket};
+use super::channels::ChannelSet;
 
 /// How many buckets remember the newest evicted position per channel hash.
 pub(crate) const BUCKETS: usize = 64;
@@ -181,4 +181,14 @@ impl History {
             .take_while(|e| e.position <= until)
             .find(|e| e.channels.intersects(channels))
     }
+}
+
+/// Which of the history's eviction buckets a channel falls in (FNV-1a).
+pub(crate) fn bucket(name: &str) -> usize {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in name.bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash as usize % BUCKETS
 }

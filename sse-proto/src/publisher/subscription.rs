@@ -7,16 +7,27 @@ use core::task::{Context, Poll, Waker};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::channels::{ChannelSet, bucket};
-use super::{Chunk, LagPolicy, Shared, State, lock};
+use super::channels::ChannelSet;
+use super::history::bucket;
+use super::state::{Shared, State, lock};
+use super::{Chunk, LagPolicy};
 
 /// Bookkeeping counted per queued chunk on top of its bytes: the size of
 /// the queue slot that holds it.
 pub(crate) const ENTRY_OVERHEAD: usize = size_of::<Chunk>();
 
+/// What an event of `encoded_len` bytes counts against a subscriber's queue
+/// bound ([`PublisherConfig::queue_bytes`](super::PublisherConfig::queue_bytes)):
+/// its bytes, counted in full even though they are shared, plus the queue
+/// slot that holds them. A layer that sizes what it queues (the Redis
+/// fan-out, sizing a replay) counts with this.
+pub const fn queue_cost(encoded_len: usize) -> usize {
+    encoded_len.saturating_add(ENTRY_OVERHEAD)
+}
+
 /// What a queued chunk counts against the queue bound.
 pub(crate) fn cost(chunk: &Chunk) -> usize {
-    chunk.len().saturating_add(ENTRY_OVERHEAD)
+    queue_cost(chunk.len())
 }
 
 /// A subscriber's number, unique within its publisher and increasing in

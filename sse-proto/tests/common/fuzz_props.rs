@@ -71,7 +71,7 @@ fn feed_chunked(decoder: &mut Decoder<Vec<u8>>, stream: &[u8], chunk: usize) -> 
     for mut input in stream.chunks(chunk) {
         loop {
             let frame = decoder.decode(&mut input).map(Out::from_frame);
-            let again = decoder.last_frame().map(|frame| Out::from_frame(Ok(frame)));
+            let again = decoder.frame().map(|frame| Out::from_frame(Ok(frame)));
             match frame {
                 Some(Out::Error(error)) => {
                     assert_eq!(again, None, "last_frame after an error");
@@ -119,11 +119,11 @@ pub fn decode(bytes: &[u8]) {
     } else {
         let (id, event_type, comment) = (size(regions), size(regions >> 3), size(other));
         let mut limits = Limits::new()
-            .max_id_len(id)
-            .max_event_type_len(event_type)
-            .comments(comment);
+            .with_max_id_len(id)
+            .with_max_event_type_len(event_type)
+            .with_max_comment_len(comment);
         if other & 0x38 != 0 {
-            limits = limits.max_line_len(size(other >> 3));
+            limits = limits.with_max_line_len(size(other >> 3));
         }
         (
             Decoder::with_limits(vec![0u8; len], limits),
@@ -168,7 +168,7 @@ pub fn decode(bytes: &[u8]) {
                 assert!(!text.contains(&b'\r') && !text.contains(&b'\n'));
             }
             Out::Retry(_) => {}
-            Out::Error(DecodeError::LineTooLong | DecodeError::EventTooLong) => {}
+            Out::Error(DecodeError::LineTooLong | DecodeError::EventTooLarge) => {}
             Out::Error(other) => panic!("undocumented error {other:?}"),
         }
     }
@@ -208,13 +208,16 @@ fn chunk_limits(selector: u8) -> (Limits, usize) {
         0 => (super::roomy(), 1 << 12),
         1 => (
             Limits::new()
-                .max_id_len(3)
-                .max_event_type_len(4)
-                .comments(5)
-                .max_line_len(12),
+                .with_max_id_len(3)
+                .with_max_event_type_len(4)
+                .with_max_comment_len(5)
+                .with_max_line_len(12),
             8,
         ),
-        _ => (Limits::new().max_id_len(1).max_event_type_len(1), 2),
+        _ => (
+            Limits::new().with_max_id_len(1).with_max_event_type_len(1),
+            2,
+        ),
     }
 }
 
@@ -275,9 +278,9 @@ pub fn decode_chunked(bytes: &[u8]) {
 pub fn differential(stream: &[u8]) {
     let n = stream.len();
     let limits = Limits::new()
-        .max_id_len(n)
-        .max_event_type_len(n)
-        .comments(n);
+        .with_max_id_len(n)
+        .with_max_event_type_len(n)
+        .with_max_comment_len(n);
     let (frames, _, last) = decode_all(limits, n + 1, &[stream]);
     let (expected, expected_last) = oracle::decode(stream);
     let lossy: Vec<Out> = frames.into_iter().map(Out::lossy).collect();
@@ -407,9 +410,9 @@ pub fn roundtrip(bytes: &[u8]) {
 
     // Decoded again: the same frame, line breaks normalised.
     let limits = Limits::new()
-        .max_id_len(len)
-        .max_event_type_len(len)
-        .comments(len);
+        .with_max_id_len(len)
+        .with_max_event_type_len(len)
+        .with_max_comment_len(len);
     let (frames, discarded, _) = decode_all(limits, len, &[wire]);
     assert!(!discarded, "the encoding left an unfinished event");
     let expected = match frame {

@@ -79,9 +79,9 @@ impl Out {
 /// Limits roomy enough for every vector, with comments reported.
 pub fn roomy() -> Limits {
     Limits::new()
-        .max_id_len(4096)
-        .max_event_type_len(4096)
-        .comments(4096)
+        .with_max_id_len(4096)
+        .with_max_event_type_len(4096)
+        .with_max_comment_len(4096)
 }
 
 /// A heap-backed decoder for tests.

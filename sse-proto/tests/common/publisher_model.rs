@@ -620,17 +620,17 @@ pub fn publisher(bytes: &[u8]) {
     };
     let publisher: Publisher<u32> = Publisher::with_config(
         PublisherConfig::new()
-            .history(model.history, model.history_bytes)
-            .max_event_bytes(128)
-            .queue_bytes(model.queue_bytes)
-            .lag_policy(if model.drop_oldest {
+            .with_history(model.history, model.history_bytes)
+            .with_max_event_bytes(128)
+            .with_queue_bytes(model.queue_bytes)
+            .with_lag_policy(if model.drop_oldest {
                 LagPolicy::DropOldest
             } else {
                 LagPolicy::Disconnect
             })
-            .generate_ids(model.generate_ids)
-            .first_id(model.first)
-            .lag_retry(
+            .with_generate_ids(model.generate_ids)
+            .with_first_id(model.first)
+            .with_lag_retry(
                 model
                     .retry
                     .is_some()

@@ -47,8 +47,8 @@ use smol_hyper::rt::{FuturesIo, SmolTimer};
 use crate::SmolRuntime;
 
 pub use sse_hyper::server::{
-    EVENTS_PATH, EventsBody, KEEP_ALIVE, LastEventId, RETRY, Refusal, SubscriptionFuture,
-    SubscriptionSource, headers,
+    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId, Refusal,
+    SubscriptionFuture, SubscriptionSource, headers,
 };
 
 /// An event stream as an HTTP response body, with keep-alive comments on

@@ -255,7 +255,7 @@ impl<P> Reader<P> {
         let retry = self
             .publisher
             .config()
-            .lag_retry_value()
+            .lag_retry()
             .map_or(GAP_RETRY_MS, |retry| {
                 u64::try_from(retry.as_millis()).unwrap_or(GAP_RETRY_MS)
             });

@@ -25,7 +25,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Ids come from Redis: the local publisher must not make its own.
-//! let local: Publisher = Publisher::with_config(PublisherConfig::new().generate_ids(false))?;
+//! let local: Publisher = Publisher::with_config(PublisherConfig::new().with_generate_ids(false))?;
 //! let redis = RedisPublisher::connect(local, RedisConfig::new("redis://127.0.0.1:6379")).await?;
 //!
 //! let mut news = redis.subscriber(()).channels("news").subscribe().await?;
@@ -206,7 +206,7 @@ impl<P: Send + Sync + 'static> RedisPublisher<P> {
     /// that, outages are ridden out. Needs a tokio runtime.
     pub async fn connect(publisher: Publisher<P>, config: RedisConfig) -> Result<Self, Error> {
         config.check().map_err(Error::Config)?;
-        if publisher.config().generate_ids_value() {
+        if publisher.config().generate_ids() {
             return Err(Error::Config(
                 "the local publisher generates ids; through Redis, ids come from Redis: \
                  use PublisherConfig::generate_ids(false)"
@@ -278,17 +278,17 @@ impl<P> RedisPublisher<P> {
         let inner = &*self.inner;
         let limits = inner.publisher.config();
         let names =
-            channel_names(&channels, limits.max_channels_value()).map_err(PublishError::Channel)?;
+            channel_names(&channels, limits.max_channels()).map_err(PublishError::Channel)?;
         drop(channels);
         // Sized with the longest id Redis could give, so that every node
         // (with the same limits) accepts it. (The constant is a valid id.)
         let len = EventId::new(LONGEST_ID)
             .map_or(event, |id| event.with_id(id))
             .encoded_len();
-        if len > limits.max_event_bytes_value() {
+        if len > limits.max_event_bytes() {
             return Err(PublishError::EventTooLarge {
                 len,
-                limit: limits.max_event_bytes_value(),
+                limit: limits.max_event_bytes(),
             }
             .into());
         }
@@ -386,7 +386,7 @@ impl<P> RedisPublisher<P> {
         entries.sort_by_key(|entry| entry.id);
         entries.dedup_by_key(|entry| entry.id);
 
-        let max_event = inner.publisher.config().max_event_bytes_value();
+        let max_event = inner.publisher.config().max_event_bytes();
         let mut cost = 0usize;
         let mut deliverable = !too_many;
         for entry in &entries {
@@ -565,7 +565,7 @@ impl<P> RedisSubscribe<'_, P> {
         let budget = inner
             .publisher
             .config()
-            .queue_bytes_value()
+            .queue_bytes()
             .saturating_sub(initial.iter().fold(0usize, |sum, event| {
                 sum.saturating_add(event.as_event().encoded_len() + QUEUE_OVERHEAD)
             }))

@@ -23,7 +23,7 @@ use super::{Error, RedisPublisher};
 /// use sse_tokio::server::Events;
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let local: Publisher = Publisher::with_config(PublisherConfig::new().generate_ids(false))?;
+/// let local: Publisher = Publisher::with_config(PublisherConfig::new().with_generate_ids(false))?;
 /// let redis = RedisPublisher::connect(local, RedisConfig::new("redis://127.0.0.1:6379")).await?;
 /// let events = Events::new(redis.publisher().clone()).with_source(redis.clone());
 /// # let _ = events;

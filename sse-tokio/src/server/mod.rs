@@ -28,8 +28,8 @@
 //! ```
 
 pub use sse_hyper::server::{
-    EVENTS_PATH, EventsBody, KEEP_ALIVE, LastEventId, RETRY, Refusal, SubscriptionFuture,
-    SubscriptionSource, headers,
+    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId, Refusal,
+    SubscriptionFuture, SubscriptionSource, headers,
 };
 
 use crate::TokioRuntime;

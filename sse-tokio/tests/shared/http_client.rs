@@ -72,7 +72,7 @@ impl Client {
             status: parts.status,
             headers: parts.headers,
             body,
-            decoder: Decoder::with_capacity(1 << 16, Limits::new().comments(64)),
+            decoder: Decoder::with_capacity(1 << 16, Limits::new().with_max_comment_len(64)),
             frames: VecDeque::new(),
             _connection: connection,
         }

@@ -82,7 +82,7 @@ fn stream_frames() -> Vec<String> {
 }
 
 fn commenting_decoder() -> Decoder<Box<[u8]>> {
-    Decoder::with_capacity(1024, Limits::new().comments(64))
+    Decoder::with_capacity(1024, Limits::new().with_max_comment_len(64))
 }
 
 #[test]
@@ -128,7 +128,7 @@ fn reader_reports_an_oversized_event_and_goes_on() {
             frames,
             [
                 r#"event message None "short""#,
-                "decode error EventTooLong",
+                "decode error EventTooLarge",
                 r#"event message Some("2") "ok""#,
             ]
         );

@@ -58,8 +58,8 @@ async fn drain(source: &mut EventSource) -> Vec<String> {
 /// Fast and exact: reconnect after 20 ms, no jitter.
 fn fast() -> ClientConfig {
     ClientConfig::new()
-        .reconnection_time(Duration::from_millis(20))
-        .jitter_permille(0)
+        .with_reconnection_time(Duration::from_millis(20))
+        .with_jitter_permille(0)
 }
 
 fn event_source(server: &Server, path: &str, config: ClientConfig) -> EventSource {
@@ -176,7 +176,10 @@ fn source_reports_comments_when_the_decoder_does() {
         });
         let mut source = EventSource::builder(server.url("/"))
             .config(fast())
-            .decoder(Decoder::with_capacity(1024, Limits::new().comments(32)))
+            .decoder(Decoder::with_capacity(
+                1024,
+                Limits::new().with_max_comment_len(32),
+            ))
             .build()
             .unwrap();
         assert_eq!(
@@ -315,7 +318,7 @@ fn source_retries_transient_failures_under_the_transient_policy() {
             3 => vec![stream_head(), write("data: at last\n\n")],
             _ => no_content(),
         });
-        let config = fast().retry_policy(RetryPolicy::Transient);
+        let config = fast().with_retry_policy(RetryPolicy::Transient);
         let mut source = event_source(&server, "/", config);
         assert_eq!(
             drain(&mut source).await,
@@ -334,7 +337,11 @@ fn source_retries_transient_failures_under_the_transient_policy() {
 
         // Not a transient failure: closed.
         let server = Server::start(|_, _| vec![response("404 Not Found", &[], "")]);
-        let mut transient = event_source(&server, "/", fast().retry_policy(RetryPolicy::Transient));
+        let mut transient = event_source(
+            &server,
+            "/",
+            fast().with_retry_policy(RetryPolicy::Transient),
+        );
         assert_eq!(drain(&mut transient).await, ["failed 404 "]);
         assert_eq!(transient.close_reason(), Some(CloseReason::Status(404)));
     });
@@ -347,7 +354,7 @@ fn source_retries_a_wrong_content_type_under_the_always_policy() {
             0 => vec![response("200 OK", &[("content-type", "text/plain")], "hi")],
             _ => no_content(),
         });
-        let mut source = event_source(&server, "/", fast().retry_policy(RetryPolicy::Always));
+        let mut source = event_source(&server, "/", fast().with_retry_policy(RetryPolicy::Always));
         assert_eq!(drain(&mut source).await, ["failed 200 hi"]);
         assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
     });
@@ -362,7 +369,7 @@ fn source_counts_attempts_and_gives_up_after_max_attempts() {
             .local_addr()
             .unwrap();
         let mut source = EventSource::builder(format!("http://{addr}/"))
-            .config(fast().max_attempts(Some(3)))
+            .config(fast().with_max_attempts(Some(3)))
             .build()
             .unwrap();
         assert_eq!(drain(&mut source).await, ["io error ConnectionRefused"; 3]);
@@ -428,7 +435,7 @@ fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects() {
             1 => vec![Step::Stall],
             _ => no_content(),
         });
-        let config = fast().idle_timeout(Some(Duration::from_millis(200)));
+        let config = fast().with_idle_timeout(Some(Duration::from_millis(200)));
         let mut source = event_source(&server, "/", config);
         assert_eq!(
             drain(&mut source).await,
@@ -461,7 +468,7 @@ fn source_keep_alive_comments_hold_off_the_idle_timeout() {
             }
             _ => no_content(),
         });
-        let config = fast().idle_timeout(Some(Duration::from_millis(300)));
+        let config = fast().with_idle_timeout(Some(Duration::from_millis(300)));
         let mut source = event_source(&server, "/", config);
         assert_eq!(
             drain(&mut source).await,
@@ -615,7 +622,7 @@ mod tls {
             let url = format!("https://{}/", server.addr());
             // The system's roots (or none at all): either way, not trusted.
             let mut source = EventSource::builder(url)
-                .config(fast().max_attempts(Some(1)))
+                .config(fast().with_max_attempts(Some(1)))
                 .build()
                 .unwrap();
             let Some(Err(Error::Tls(error))) = source.next().await else {

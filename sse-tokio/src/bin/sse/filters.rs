@@ -29,9 +29,9 @@ pub(crate) struct DecodeArgs {
 /// stdout, with the browser's names: `{"type", "data", "lastEventId"}`.
 pub(crate) fn decode(args: &DecodeArgs) -> io::Result<ExitCode> {
     let limits = Limits::new()
-        .max_id_len(4096)
-        .max_event_type_len(4096)
-        .comments(if args.all { 64 * 1024 } else { 0 });
+        .with_max_id_len(4096)
+        .with_max_event_type_len(4096)
+        .with_max_comment_len(if args.all { 64 * 1024 } else { 0 });
     let mut decoder = Decoder::with_capacity(args.max_event_size, limits);
     let mut stdin = io::stdin().lock();
     let mut stdout = io::BufWriter::new(io::stdout().lock());

@@ -98,20 +98,20 @@ pub(crate) async fn listen(args: ListenArgs) -> Result<ExitCode, String> {
 }
 
 fn build(args: &ListenArgs) -> Result<EventSource, String> {
-    let mut config = ClientConfig::new().retry_policy(match args.retry_policy {
+    let mut config = ClientConfig::new().with_retry_policy(match args.retry_policy {
         Policy::Never => RetryPolicy::Never,
         Policy::Transient => RetryPolicy::Transient,
         Policy::Always => RetryPolicy::Always,
     });
     if let Some(ms) = args.retry {
-        config = config.reconnection_time(Duration::from_millis(ms));
+        config = config.with_reconnection_time(Duration::from_millis(ms));
     }
     config = config
-        .max_attempts(args.max_attempts)
-        .idle_timeout(args.idle_timeout.map(Duration::from_secs));
+        .with_max_attempts(args.max_attempts)
+        .with_idle_timeout(args.idle_timeout.map(Duration::from_secs));
     let limits = Limits::new()
-        .max_id_len(4096)
-        .comments(if args.comments { 4096 } else { 0 });
+        .with_max_id_len(4096)
+        .with_max_comment_len(if args.comments { 4096 } else { 0 });
     let mut builder = EventSource::builder(args.url.as_str())
         .config(config)
         .decoder(Decoder::with_capacity(args.max_event_size, limits));

@@ -176,17 +176,17 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .init();
     // Through Redis, ids come from Redis.
     let config = PublisherConfig::new()
-        .generate_ids(args.ids && args.redis.is_none())
-        .history(
+        .with_generate_ids(args.ids && args.redis.is_none())
+        .with_history(
             args.history,
             args.history
                 .saturating_mul(args.max_event_size)
                 .min(256 << 20),
         )
-        .max_event_bytes(args.max_event_size)
-        .queue_bytes(args.queue_size.max(args.max_event_size * 2))
-        .max_subscribers(args.max_connections)
-        .lag_retry(Some(Duration::from_millis(args.retry)));
+        .with_max_event_bytes(args.max_event_size)
+        .with_queue_bytes(args.queue_size.max(args.max_event_size * 2))
+        .with_max_subscribers(args.max_connections)
+        .with_lag_retry(Some(Duration::from_millis(args.retry)));
     let publisher: Publisher<Peer> =
         Publisher::with_config(config).map_err(|error| format!("configuration: {error}"))?;
     let redis = match args.redis.filter(|url| !url.is_empty()) {

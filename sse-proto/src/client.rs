@@ -1,12 +1,14 @@
 //! [`Client`]: the `EventSource` connection model, without I/O.
 
+mod backoff;
 mod retry_after;
+
+pub use backoff::Backoff;
 
 use core::fmt;
 use core::time::Duration;
 
-use crate::time::millis;
-use crate::{DecodeError, Decoder, EventId, Frame, Instant};
+use crate::{DEFAULT_RECONNECTION_TIME, DecodeError, Decoder, EventId, Frame, Instant};
 
 /// When a failed response is worth another attempt.
 ///
@@ -33,11 +35,12 @@ pub enum RetryPolicy {
 /// use sse_proto::{ClientConfig, RetryPolicy};
 ///
 /// let config = ClientConfig::new()
-///     .reconnection_time(Duration::from_secs(1))
-///     .idle_timeout(Some(Duration::from_secs(45)))
-///     .max_attempts(Some(5))
-///     .retry_policy(RetryPolicy::Transient);
-/// assert_eq!(config.reconnection_time_value(), Duration::from_secs(1));
+///     .with_reconnection_time(Duration::from_secs(1))
+///     .with_idle_timeout(Some(Duration::from_secs(45)))
+///     .with_max_attempts(Some(5))
+///     .with_retry_policy(RetryPolicy::Transient);
+/// assert_eq!(config.reconnection_time(), Duration::from_secs(1));
+/// assert_eq!(config.max_attempts(), Some(5));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientConfig {
@@ -52,13 +55,14 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// The defaults: reconnect after 3 s (until the server says otherwise),
-    /// back off up to 30 s, add up to 20% jitter, call a connection healthy after
-    /// 10 s or its first event, no idle timeout, unlimited attempts, up to 20
-    /// redirects (as `fetch`), and [`RetryPolicy::Never`].
+    /// The defaults: reconnect after [`DEFAULT_RECONNECTION_TIME`] (until the
+    /// server says otherwise), back off up to 30 s, add up to 20% jitter,
+    /// call a connection healthy after 10 s or its first event, no idle
+    /// timeout, unlimited attempts, up to 20 redirects (as `fetch`), and
+    /// [`RetryPolicy::Never`].
     pub const fn new() -> Self {
         Self {
-            reconnection_time: Duration::from_secs(3),
+            reconnection_time: DEFAULT_RECONNECTION_TIME,
             max_backoff: Duration::from_secs(30),
             jitter_permille: 200,
             healthy_after: Duration::from_secs(10),
@@ -70,19 +74,14 @@ impl ClientConfig {
     }
 
     /// The reconnection time until the server sends `retry:`.
-    pub const fn reconnection_time(mut self, time: Duration) -> Self {
+    pub const fn with_reconnection_time(mut self, time: Duration) -> Self {
         self.reconnection_time = time;
         self
     }
 
-    /// The reconnection time until the server sends `retry:`.
-    pub const fn reconnection_time_value(&self) -> Duration {
-        self.reconnection_time
-    }
-
     /// The longest delay that backing off can reach (before jitter). A
     /// server's own `retry:` or `Retry-After` above it is still honoured.
-    pub const fn max_backoff(mut self, max: Duration) -> Self {
+    pub const fn with_max_backoff(mut self, max: Duration) -> Self {
         self.max_backoff = max;
         self
     }
@@ -91,14 +90,14 @@ impl ClientConfig {
     /// thousandths (200 = up to 20% longer), so that clients dropped
     /// together do not all come back at the same moment. Jitter only ever
     /// lengthens: a server's `retry:` is a floor. At most 1000.
-    pub const fn jitter_permille(mut self, permille: u16) -> Self {
+    pub const fn with_jitter_permille(mut self, permille: u16) -> Self {
         self.jitter_permille = if permille > 1000 { 1000 } else { permille };
         self
     }
 
     /// How long a connection must stay open (unless it delivers an event
     /// sooner) before backing off and counting attempts start over.
-    pub const fn healthy_after(mut self, time: Duration) -> Self {
+    pub const fn with_healthy_after(mut self, time: Duration) -> Self {
         self.healthy_after = time;
         self
     }
@@ -106,7 +105,7 @@ impl ClientConfig {
     /// Treat a connection that receives no byte for this long (keep-alive
     /// comments count) as dead, and a request without a response for this
     /// long as failed. `None`, the default, waits forever, as browsers do.
-    pub const fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+    pub const fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle_timeout = timeout;
         self
     }
@@ -114,21 +113,61 @@ impl ClientConfig {
     /// Give up after this many attempts in a row that did not lead to a
     /// healthy connection; the first connection counts. `None`, the
     /// default, never gives up.
-    pub const fn max_attempts(mut self, attempts: Option<u32>) -> Self {
+    pub const fn with_max_attempts(mut self, attempts: Option<u32>) -> Self {
         self.max_attempts = attempts;
         self
     }
 
     /// Follow at most this many redirects per attempt.
-    pub const fn max_redirects(mut self, redirects: u8) -> Self {
+    pub const fn with_max_redirects(mut self, redirects: u8) -> Self {
         self.max_redirects = redirects;
         self
     }
 
     /// Which failed responses are retried.
-    pub const fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+    pub const fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = policy;
         self
+    }
+
+    /// The reconnection time until the server sends `retry:`.
+    pub const fn reconnection_time(&self) -> Duration {
+        self.reconnection_time
+    }
+
+    /// The longest delay that backing off can reach.
+    pub const fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The jitter, in thousandths of a delay.
+    pub const fn jitter_permille(&self) -> u16 {
+        self.jitter_permille
+    }
+
+    /// How long a connection must stay open to count as healthy.
+    pub const fn healthy_after(&self) -> Duration {
+        self.healthy_after
+    }
+
+    /// The idle timeout, if any.
+    pub const fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
+    /// The most attempts in a row, if limited.
+    pub const fn max_attempts(&self) -> Option<u32> {
+        self.max_attempts
+    }
+
+    /// The most redirects per attempt.
+    pub const fn max_redirects(&self) -> u8 {
+        self.max_redirects
+    }
+
+    /// Which failed responses are retried.
+    pub const fn retry_policy(&self) -> RetryPolicy {
+        self.retry_policy
     }
 }
 
@@ -285,7 +324,8 @@ enum State {
 ///
 /// Call `poll(now)` and act on its [`Action`]: on `Connect` send a request
 /// and feed its outcome back; on `Io` keep reading, feeding every body chunk
-/// to `handle_body` until it returns `None`, then `handle_end` at the end of
+/// to `handle_body` until it returns `Ok(false)` (taking each frame it
+/// readies with [`frame`](Self::frame)), then `handle_end` at the end of
 /// the body or `handle_error` if the connection breaks; on `Wait` sleep;
 /// after any input, poll again.
 ///
@@ -303,8 +343,8 @@ enum State {
 /// assert_eq!(client.handle_response(t0, &head), Verdict::Open);
 ///
 /// let mut body: &[u8] = b"retry: 500\nid: 1\ndata: hi\n\n";
-/// while let Some(frame) = client.handle_body(t0, &mut body) {
-///     if let Frame::Event(event) = frame? {
+/// while client.handle_body(t0, &mut body)? {
+///     if let Some(Frame::Event(event)) = client.frame() {
 ///         assert_eq!(event.data(), "hi");
 ///     }
 /// }
@@ -323,11 +363,10 @@ pub struct Client<B> {
     config: ClientConfig,
     state: State,
     reconnection_time: Duration,
-    /// Attempts in a row that did not lead to a healthy connection.
-    failures: u32,
+    /// Counts attempts in a row that did not lead to a healthy connection.
+    backoff: Backoff,
     /// A delay the server asked for with `Retry-After`, for the next wait.
     retry_after: Option<Duration>,
-    rng: u64,
 }
 
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
@@ -341,9 +380,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             reconnection_time: config.reconnection_time,
             config,
             state: State::Ready,
-            failures: 0,
+            backoff: Backoff::new(config.max_backoff)
+                .with_jitter_permille(config.jitter_permille)
+                .with_seed(seed),
             retry_after: None,
-            rng: seed,
         }
     }
 
@@ -409,7 +449,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 if self
                     .config
                     .max_attempts
-                    .is_some_and(|max| self.failures >= max)
+                    .is_some_and(|max| self.backoff.failures() >= max)
                 {
                     self.state = State::Closed(CloseReason::MaxAttempts);
                     return Action::Closed(CloseReason::MaxAttempts);
@@ -479,22 +519,25 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         Verdict::Retry
     }
 
-    /// Feeds response body bytes; see [`Decoder::decode`]. A `retry:` frame
-    /// sets the reconnection time (and is still yielded).
-    pub fn handle_body(
-        &mut self,
-        now: Instant,
-        input: &mut &[u8],
-    ) -> Option<Result<Frame<'_>, DecodeError>> {
+    /// Feeds response body bytes, as [`Decoder::feed`] does: `Ok(true)`
+    /// when a frame is ready, to borrow with [`frame`](Self::frame);
+    /// `Ok(false)` once `input` is used up (or when no stream is open). A
+    /// `retry:` frame sets the reconnection time (and is still readied).
+    pub fn handle_body(&mut self, now: Instant, input: &mut &[u8]) -> Result<bool, DecodeError> {
         let State::Open { events, since, .. } = self.state else {
-            return None;
+            return Ok(false);
         };
         if input.is_empty() {
-            return None;
+            return Ok(false);
         }
-        let frame = self.decoder.decode(input);
-        let dispatched = matches!(frame, Some(Ok(Frame::Event(_))));
-        if let Some(Ok(Frame::Retry(ms))) = frame {
+        let ready = self.decoder.feed(input);
+        let frame = if matches!(ready, Ok(true)) {
+            self.decoder.frame()
+        } else {
+            None
+        };
+        let dispatched = matches!(frame, Some(Frame::Event(_)));
+        if let Some(Frame::Retry(ms)) = frame {
             self.reconnection_time = Duration::from_millis(ms);
         }
         self.state = State::Open {
@@ -502,7 +545,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             last_read: now,
             events: events || dispatched,
         };
-        frame
+        ready
+    }
+
+    /// The frame the last call to [`handle_body`](Self::handle_body)
+    /// readied, borrowed from the decoder.
+    pub fn frame(&self) -> Option<Frame<'_>> {
+        self.decoder.frame()
     }
 
     /// The response body ended: reconnect after the reconnection time. The
@@ -555,48 +604,24 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
 
     /// Schedules the next attempt.
     fn reconnect(&mut self, now: Instant, healthy: bool) {
-        self.failures = if healthy {
-            0
+        if healthy {
+            self.backoff.succeeded();
         } else {
-            self.failures.saturating_add(1)
-        };
+            self.backoff.failed();
+        }
         if self
             .config
             .max_attempts
-            .is_some_and(|max| self.failures >= max)
+            .is_some_and(|max| self.backoff.failures() >= max)
         {
             self.state = State::Closed(CloseReason::MaxAttempts);
             return;
         }
         let delay = match self.retry_after.take() {
             Some(asked) => asked,
-            None => self.jitter(self.backoff()),
+            None => self.backoff.delay(self.reconnection_time),
         };
         self.state = State::Waiting { until: now + delay };
-    }
-
-    /// The reconnection time, doubled for each failure after the first and
-    /// capped (a server's longer `retry:` still wins).
-    fn backoff(&self) -> Duration {
-        let base = millis(self.reconnection_time);
-        let doublings = self.failures.saturating_sub(1).min(63);
-        let grown = base.saturating_mul(1u64 << doublings);
-        let cap = millis(self.config.max_backoff).max(base);
-        Duration::from_millis(grown.min(cap))
-    }
-
-    /// Lengthens `delay` by a random part of up to the configured jitter.
-    fn jitter(&mut self, delay: Duration) -> Duration {
-        // SplitMix64: small, fast, and good enough to spread reconnects.
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        let permille = z % (u64::from(self.config.jitter_permille) + 1);
-        let ms = millis(delay);
-        let extra = u128::from(ms) * u128::from(permille) / 1000;
-        Duration::from_millis(ms.saturating_add(u64::try_from(extra).unwrap_or(u64::MAX)))
     }
 }
 
@@ -605,7 +630,7 @@ impl<B: AsRef<[u8]>> fmt::Debug for Client<B> {
         f.debug_struct("Client")
             .field("state", &self.state)
             .field("reconnection_time", &self.reconnection_time)
-            .field("failures", &self.failures)
+            .field("backoff", &self.backoff)
             .field("config", &self.config)
             .finish_non_exhaustive()
     }

@@ -1,0 +1,251 @@
+//! Scanning for line ends and field names a word at a time, and copying
+//! short values as fixed-size blocks: the decoder's hot loops, apart from
+//! the state machine that uses them.
+
+use memchr::memchr2;
+
+use super::Field;
+
+/// A field name and its colon as the low bytes of a little-endian word, and
+/// the mask that keeps those bytes.
+const fn name_pattern(name: &[u8]) -> (u64, u64) {
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < name.len() {
+        word |= (name[i] as u64) << (8 * i);
+        i += 1;
+    }
+    (word, u64::MAX >> (64 - 8 * name.len()))
+}
+
+/// The known fields, each with its name and colon as a pattern.
+const KNOWN_FIELDS: [(Field, usize, (u64, u64)); 4] = [
+    (Field::Data, 5, name_pattern(b"data:")),
+    (Field::Id, 3, name_pattern(b"id:")),
+    (Field::Event, 6, name_pattern(b"event:")),
+    (Field::Retry, 6, name_pattern(b"retry:")),
+];
+
+/// When `window` starts with `data:`, `id:`, `event:` or `retry:`, that
+/// field and the length of its name and colon: a few word compares instead
+/// of a search for the colon.
+#[inline]
+pub(super) fn known_field(window: &[u8]) -> Option<(Field, usize)> {
+    let mut bytes = [0u8; 8];
+    match window.get(..8) {
+        Some(head) => bytes.copy_from_slice(head),
+        None => {
+            let head = bytes.get_mut(..window.len())?;
+            head.copy_from_slice(window);
+        }
+    }
+    let word = u64::from_le_bytes(bytes);
+    KNOWN_FIELDS
+        .iter()
+        .find(|(_, _, (pattern, mask))| word & mask == *pattern)
+        .map(|&(field, len, _)| (field, len))
+}
+
+/// Bytes with the high bit of each byte set, and with the low bit set.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+
+/// How many leading bytes of a line [`find_line_end`] checks a word at a
+/// time before it hands over to `memchr2`.
+const SHORT_LINE: usize = 32;
+
+/// The high bit of every byte of `word` that is zero, and no other bit.
+const fn zero_bytes(word: u64) -> u64 {
+    !(((word & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | word) & HIGH_BITS
+}
+
+/// The offset of the first CR or LF in `haystack`.
+///
+/// Field lines are short, and for a few dozen bytes calling `memchr2` costs
+/// more than looking: the first [`SHORT_LINE`] bytes are checked eight at a
+/// time in a register (the zero-byte test on the word XOR-ed with CR and
+/// with LF), the rest with `memchr2`.
+#[inline]
+pub(super) fn find_line_end(haystack: &[u8]) -> Option<usize> {
+    let mut words = haystack.chunks_exact(8);
+    for (i, word) in words.by_ref().take(SHORT_LINE / 8).enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let word = u64::from_le_bytes(bytes);
+        let ends = zero_bytes(word ^ (LOW_BITS * u64::from(b'\n')))
+            | zero_bytes(word ^ (LOW_BITS * u64::from(b'\r')));
+        if ends != 0 {
+            // Little-endian: the lowest set bit is the first byte.
+            return Some(i * 8 + (ends.trailing_zeros() / 8) as usize);
+        }
+    }
+    let checked = haystack.len() - words.remainder().len() - words.len() * 8;
+    let rest = haystack.get(checked..).unwrap_or_default();
+    find_in_rest_of_line(rest).map(|i| checked + i)
+}
+
+/// How much of a long line is searched and copied in one step.
+pub(super) const SCAN_WINDOW: usize = 32 * 1024;
+
+/// Inputs shorter than this are searched byte by byte: the call to
+/// `memchr2` costs more (tiny chunks, the tail of a chunk).
+const TINY: usize = 16;
+
+/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
+/// haystack is tiny.
+#[inline]
+pub(super) fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < TINY {
+        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+    }
+    memchr2(b'\n', b'\r', haystack)
+}
+
+/// How many bytes [`push`] copies as one fixed-size block.
+const BLOCK: usize = 32;
+
+/// Appends `bytes` to the region at `off` of capacity `cap` holding `len`
+/// bytes; false if they do not fit.
+///
+/// `window` starts with `bytes`. A short value with a full block of input
+/// behind it and a block of room in the region is copied as a whole block,
+/// which the compiler turns into two vector moves instead of a call to
+/// `memcpy`; the bytes past the value are scratch, never read.
+#[inline]
+pub(super) fn push(
+    buf: &mut [u8],
+    off: usize,
+    cap: usize,
+    len: &mut usize,
+    bytes: &[u8],
+    window: &[u8],
+) -> bool {
+    let new_len = *len + bytes.len();
+    if new_len > cap {
+        return false;
+    }
+    let at = off + *len;
+    if bytes.len() <= BLOCK && *len + BLOCK <= cap {
+        let src: Option<&[u8; BLOCK]> = window.get(..BLOCK).and_then(|w| w.try_into().ok());
+        let dst: Option<&mut [u8; BLOCK]> =
+            buf.get_mut(at..at + BLOCK).and_then(|d| d.try_into().ok());
+        if let (Some(src), Some(dst)) = (src, dst) {
+            *dst = *src;
+            *len = new_len;
+            return true;
+        }
+    }
+    match (buf.get_mut(at..off + new_len), bytes) {
+        // One byte at a time (tiny chunks): a store, not a call.
+        (Some([dst]), [byte]) => {
+            *dst = *byte;
+            *len = new_len;
+            true
+        }
+        (Some(dst), _) => {
+            dst.copy_from_slice(bytes);
+            *len = new_len;
+            true
+        }
+        (None, _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BLOCK, Field, find_in_rest_of_line, find_line_end, known_field, push, zero_bytes};
+
+    /// The zero-byte test marks exactly the zero bytes, in every lane.
+    #[test]
+    fn zero_bytes_is_exact() {
+        for lane in 0..8 {
+            for byte in 0..=255u8 {
+                let mut bytes = [0x41u8; 8];
+                bytes[lane] = byte;
+                let marks = zero_bytes(u64::from_le_bytes(bytes));
+                let expected = if byte == 0 { 0x80u64 << (8 * lane) } else { 0 };
+                assert_eq!(marks, expected, "byte {byte:#x} in lane {lane}");
+            }
+        }
+    }
+
+    /// The word-at-a-time head and the `memchr2` tail find what a plain
+    /// search finds, for every length and position around both.
+    #[test]
+    fn find_line_end_agrees_with_a_plain_search() {
+        for len in 0..80 {
+            for end in [b'\n', b'\r'] {
+                for at in 0..=len {
+                    let mut haystack = [b'x'; 80];
+                    let haystack = &mut haystack[..len];
+                    if let Some(slot) = haystack.get_mut(at) {
+                        *slot = end;
+                    }
+                    // A second line end later must not matter.
+                    if let Some(slot) = haystack.get_mut(at + 9) {
+                        *slot = b'\n';
+                    }
+                    let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
+                    assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
+                    assert_eq!(
+                        find_in_rest_of_line(haystack),
+                        plain,
+                        "len {len}, end at {at}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn known_fields_need_their_colon() {
+        assert_eq!(known_field(b"data: x"), Some((Field::Data, 5)));
+        assert_eq!(known_field(b"data:"), Some((Field::Data, 5)));
+        assert_eq!(known_field(b"id:7\n"), Some((Field::Id, 3)));
+        assert_eq!(known_field(b"event:add"), Some((Field::Event, 6)));
+        assert_eq!(known_field(b"retry:10"), Some((Field::Retry, 6)));
+        for other in [
+            &b"data"[..],
+            b"dat:",
+            b"Data: x",
+            b"datas: x",
+            b"id",
+            b"ids:",
+            b"event\n:",
+            b"retry",
+            b": comment",
+            b"",
+        ] {
+            assert_eq!(known_field(other), None, "{other:?}");
+        }
+    }
+
+    /// A short value is copied as a whole block only with a block of input
+    /// behind it and a block of room, and never past its region.
+    #[test]
+    fn push_copies_blocks_only_inside_the_region() {
+        for cap in [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK] {
+            for value_len in 0..=BLOCK + 1 {
+                for extra in [0, BLOCK] {
+                    let window: [u8; 3 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
+                    let window = &window[..value_len + extra];
+                    let value = &window[..value_len];
+                    // Region at 4..4 + cap, guarded on both sides.
+                    let mut buf = [0xEEu8; 4 + 2 * BLOCK + 4];
+                    let mut len = 0;
+                    let fits = push(&mut buf, 4, cap, &mut len, value, window);
+                    assert_eq!(fits, value_len <= cap);
+                    if fits {
+                        assert_eq!(len, value_len);
+                        assert_eq!(&buf[4..4 + len], value);
+                    }
+                    assert!(buf[..4].iter().all(|&b| b == 0xEE));
+                    assert!(
+                        buf[4 + cap..].iter().all(|&b| b == 0xEE),
+                        "wrote past the region"
+                    );
+                }
+            }
+        }
+    }
+}
