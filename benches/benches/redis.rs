@@ -94,9 +94,9 @@ async fn node(url: &str, prefix: &str) -> RedisPublisher {
     let publisher =
         Publisher::with_config(local_config().with_generate_ids(false)).expect("config");
     let config = RedisConfig::new(url)
-        .prefix(prefix)
-        .feed_cap(1_000_000)
-        .retention(1000);
+        .with_prefix(prefix)
+        .with_feed_cap(1_000_000)
+        .with_retention(1000);
     RedisPublisher::connect(publisher, config)
         .await
         .expect("connect to Redis")

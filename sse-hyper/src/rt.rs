@@ -169,3 +169,32 @@ pub trait Writes<W: ?Sized> {
     /// Flushes what is buffered.
     fn poll_flush(writer: Pin<&mut W>, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
 }
+
+/// How a runtime serves: its listener, the connections it accepts, and
+/// hyper's timer for header and idle timeouts. For
+/// [`server::serve`](crate::server::serve).
+///
+/// Why not hyper's own traits alone: hyper's [`Timer`](hyper::rt::Timer)
+/// has no clock to read, and this crate's timers ([`Runtime`]) must follow
+/// a test clock (tokio's paused clock) where hyper's need not; so a runtime
+/// gives both, the one built on the other.
+#[cfg(feature = "server")]
+pub trait Serve: Runtime {
+    /// A listening socket.
+    type Listener: Send + Sync + 'static;
+
+    /// An accepted connection.
+    type Stream: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static;
+
+    /// hyper's timer on this runtime.
+    type Timer: hyper::rt::Timer + Clone + Send + Sync + 'static;
+
+    /// Accepts the next connection, with Nagle's algorithm off (events are
+    /// small and must not wait for more), and says who it is from.
+    fn accept(
+        listener: &Self::Listener,
+    ) -> impl Future<Output = io::Result<(Self::Stream, std::net::SocketAddr)>> + Send;
+
+    /// hyper's timer.
+    fn timer() -> Self::Timer;
+}

@@ -50,13 +50,17 @@ use crate::rt::Runtime;
 
 #[cfg(feature = "axum")]
 mod axum;
+mod backend;
 mod events;
-mod query;
+pub(crate) mod query;
+mod serve;
 mod service;
 
-pub use events::{
-    EVENTS_PATH, Events, EventsBody, LastEventId, Refusal, SubscriptionFuture, SubscriptionSource,
-};
+pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealth, PublishReply};
+#[cfg(feature = "hub")]
+pub(crate) use events::channel_refusal;
+pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+pub use serve::{ClientAddr, ConnectionTask, serve};
 pub use service::EventsService;
 pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 

@@ -86,5 +86,7 @@ pub type EventSource = sse_hyper::EventSource<SmolRuntime>;
 #[cfg(feature = "client")]
 pub type Builder = sse_hyper::Builder<SmolRuntime>;
 
+#[cfg(feature = "hub")]
+pub mod hub;
 #[cfg(feature = "server")]
 pub mod server;

@@ -66,3 +66,23 @@ impl<W: AsyncWrite + ?Sized> Writes<W> for SmolRuntime {
         writer.poll_flush(cx)
     }
 }
+
+/// Accepting connections for sse-hyper's `serve` (and so the hub's):
+/// async-net's listener, smol-hyper's glue and timer.
+#[cfg(feature = "server")]
+impl sse_hyper::rt::Serve for SmolRuntime {
+    type Listener = async_net::TcpListener;
+    type Stream = smol_hyper::rt::FuturesIo<async_net::TcpStream>;
+    type Timer = smol_hyper::rt::SmolTimer;
+
+    async fn accept(listener: &Self::Listener) -> io::Result<(Self::Stream, std::net::SocketAddr)> {
+        let (stream, peer) = listener.accept().await?;
+        // Events are small and must not wait for more (Nagle's algorithm).
+        stream.set_nodelay(true)?;
+        Ok((smol_hyper::rt::FuturesIo::new(stream), peer))
+    }
+
+    fn timer() -> Self::Timer {
+        smol_hyper::rt::SmolTimer::new()
+    }
+}

@@ -26,29 +26,27 @@
 //! smol::block_on(executor.run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:8000").await?;
 //!     // GET /events?channel=..; publish from anywhere with `publisher.publish`.
-//!     serve(&executor, listener, Events::new(publisher.clone()).service()).await
+//!     let service = Events::new(publisher.clone()).service();
+//!     serve(&executor, listener, service, std::future::pending()).await
 //! }))?;
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
 use std::error::Error as StdError;
 use std::io;
-use std::time::Duration;
 
 use async_executor::Executor;
-use async_io::Timer;
 use async_net::TcpListener;
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::Service;
-use smol_hyper::rt::{FuturesIo, SmolTimer};
 
 use crate::SmolRuntime;
 
 pub use sse_hyper::server::{
-    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId, Refusal,
-    SubscriptionFuture, SubscriptionSource, headers,
+    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
+    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
+    LinkHealth, PublishReply, Refusal, headers,
 };
 
 /// An event stream as an HTTP response body, with keep-alive comments on
@@ -63,11 +61,28 @@ pub type Events<P> = sse_hyper::server::Events<P, SmolRuntime>;
 /// [`sse_hyper::server::EventsService`] on [`SmolRuntime`].
 pub type EventsService<P> = sse_hyper::server::EventsService<P, SmolRuntime>;
 
-/// Serves HTTP/1.1 on `listener` with `service` (such as
-/// [`Events::service`]), each connection a task on `executor`, until the
-/// returned future is dropped. Each request carries the peer's
-/// [`SocketAddr`](std::net::SocketAddr) in its extensions (for an access
-/// hook, say).
+/// An [`Executor`] as hyper's: each connection a detached task on it. For
+/// [`Hub::serve`](sse_hyper::hub::Hub::serve) and
+/// [`sse_hyper::server::serve`].
+#[derive(Clone, Copy, Debug)]
+pub struct SmolExecutor<'a, 'e>(pub &'a Executor<'e>);
+
+impl<'e, F> hyper::rt::Executor<F> for SmolExecutor<'_, 'e>
+where
+    F: Future + Send + 'e,
+    F::Output: Send + 'e,
+{
+    fn execute(&self, future: F) {
+        self.0.spawn(future).detach();
+    }
+}
+
+/// Serves `service` (such as [`Events::service`], or a hub's) on `listener`
+/// until `shutdown` resolves (`std::future::pending()`: for ever), each
+/// connection a task on `executor`; then stops accepting, lets each
+/// connection finish the request it is on, and returns. Each request
+/// carries its [`ClientAddr`]; Nagle's algorithm is off on every
+/// connection: [`sse_hyper::server::serve`] on smol.
 ///
 /// hyper reads request heads with a 30 s timeout (timed with
 /// `async_io::Timer`); a connection that fails is dropped quietly. Accept
@@ -77,6 +92,7 @@ pub async fn serve<S, B>(
     executor: &Executor<'_>,
     listener: TcpListener,
     service: S,
+    shutdown: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
     S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
@@ -86,37 +102,11 @@ where
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(accepted) => accepted,
-            Err(error) if is_connection_error(&error) => continue,
-            Err(_) => {
-                Timer::after(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        let service = service.clone();
-        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(peer);
-            service.call(request)
-        });
-        executor
-            .spawn(async move {
-                let _ = http1::Builder::new()
-                    .timer(SmolTimer::new())
-                    .serve_connection(FuturesIo::new(stream), service)
-                    .await;
-            })
-            .detach();
-    }
-}
-
-/// Errors of one connection's handshake, not of the listener.
-fn is_connection_error(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
+    sse_hyper::server::serve::<SmolRuntime, _, _, _>(
+        listener,
+        service,
+        SmolExecutor(executor),
+        shutdown,
     )
+    .await
 }

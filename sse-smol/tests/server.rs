@@ -62,7 +62,7 @@ where
     let server = Arc::clone(executor);
     executor
         .spawn(async move {
-            let _ = serve(&server, listener, service).await;
+            let _ = serve(&server, listener, service, std::future::pending()).await;
         })
         .detach();
     addr

@@ -33,9 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     // Subscribers resume on any node from the id another node gave them.
-    let app = Events::new(redis.publisher().clone())
-        .with_source(redis)
-        .router();
+    let app = Events::new(redis).router();
     let listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}")).await?;
     axum::serve(listener, app).await?;
     Ok(())

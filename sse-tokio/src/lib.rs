@@ -100,6 +100,8 @@ pub type Builder = sse_hyper::Builder<TokioRuntime>;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "hub")]
+pub mod hub;
 #[cfg(feature = "redis")]
 pub mod redis;
 #[cfg(feature = "server")]

@@ -107,41 +107,34 @@
 //! rather than a silent gap. Each node holds two connections: one for its
 //! blocking reads, one (multiplexed) for publishes and resumes.
 
+#[cfg(feature = "server")]
+mod backend;
 mod config;
 mod error;
 mod feed;
 mod id;
 mod link;
 mod scripts;
-#[cfg(feature = "server")]
-mod source;
+mod subscribe;
 
 use core::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use sse_proto::publisher::{
-    Channels, Chunk, DEFAULT_CHANNEL, MAX_ID_LEN, Position, PublishError, Publisher, ResetReason,
-    SubscribeError, Subscription, check_channel,
-};
-use sse_proto::{Event, EventBuf, EventId, EventType, Text};
+use sse_proto::publisher::{ChannelList, Channels, PublishError, Publisher};
+use sse_proto::{Event, EventId};
 
 pub use config::RedisConfig;
 pub use error::Error;
 pub use id::{ParseIdError, RedisId};
+pub use subscribe::RedisSubscribe;
 
 use feed::{Feed, Reader};
-use link::{Link, lock};
-use scripts::{Entry, Keys, Scripts};
+use link::Link;
+use scripts::{Keys, Scripts};
 
 /// The longest id Redis can give, for sizing an event before it has one.
 const LONGEST_ID: &str = "18446744073709551615-18446744073709551615";
-
-/// What a queued event costs beyond its encoded bytes: the queue slot that
-/// holds its chunk (the 16 bytes
-/// [`PublisherConfig::queue_bytes`](sse_proto::publisher::PublisherConfig::queue_bytes)
-/// documents).
-const QUEUE_OVERHEAD: usize = size_of::<Chunk>();
 
 /// The state of a node's link to Redis, as the reader sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -277,9 +270,8 @@ impl<P> RedisPublisher<P> {
         }
         let inner = &*self.inner;
         let limits = inner.publisher.config();
-        let names =
-            channel_names(&channels, limits.max_channels()).map_err(PublishError::Channel)?;
-        drop(channels);
+        let names = ChannelList::parse(channels.names(), limits.max_channels())
+            .map_err(PublishError::Channel)?;
         // Sized with the longest id Redis could give, so that every node
         // (with the same limits) accepts it. (The constant is a valid id.)
         let len = EventId::new(LONGEST_ID)
@@ -299,7 +291,7 @@ impl<P> RedisPublisher<P> {
         };
         let mut invocation = inner.scripts.publish.prepare_invoke();
         invocation.key(&inner.keys.all);
-        for name in &names {
+        for name in names.as_slice() {
             invocation.key(inner.keys.channel(name));
         }
         invocation
@@ -307,108 +299,14 @@ impl<P> RedisPublisher<P> {
             .arg(inner.config.retention)
             .arg(event_type)
             .arg(event.data().as_bytes())
-            .arg(names.join(" "));
+            .arg(names.as_slice().join(" "));
         let reply = inner.link.invoke(&invocation).await?;
         Ok(scripts::id(reply)?)
     }
 
-    /// Starts a subscription: channels (the default channel unless given),
-    /// initial events, and the client's `Last-Event-ID`. See
-    /// [`RedisSubscribe::subscribe`].
-    pub fn subscriber(&self, properties: P) -> RedisSubscribe<'_, P> {
-        RedisSubscribe {
-            redis: self,
-            properties,
-            channels: Vec::new(),
-            initial: Vec::new(),
-            last_event_id: None,
-        }
-    }
-
     /// The id of the newest entry of the global stream (`0-0` if none).
-    async fn newest(&self) -> Result<RedisId, Error> {
+    pub(super) async fn newest(&self) -> Result<RedisId, Error> {
         newest(&self.inner.link, &self.inner.keys).await
-    }
-
-    /// What a client that saw `after` missed on `channels` up to `until`
-    /// (inclusive), from the channels' streams, within `budget` bytes of
-    /// queue.
-    async fn missed(
-        &self,
-        channels: &[String],
-        after: RedisId,
-        until: RedisId,
-        budget: usize,
-    ) -> Result<Missed, Error> {
-        let Some(from) = after.next() else {
-            return Ok(Missed::default());
-        };
-        let inner = &*self.inner;
-        // The cheapest event with an id (the constant is a valid id).
-        let smallest = EventId::new("0-1")
-            .map_or(Event::new(""), |id| Event::new("").with_id(id))
-            .encoded_len()
-            + QUEUE_OVERHEAD;
-        // More entries than could fit on one channel means too many.
-        let limit = budget / smallest + 1;
-        let mut invocation = inner.scripts.history.prepare_invoke();
-        invocation.key(&inner.keys.all);
-        for name in channels {
-            invocation.key(inner.keys.channel(name));
-        }
-        invocation
-            .arg(from.to_string())
-            .arg(until.to_string())
-            .arg(limit + 1);
-        let reply = inner.link.invoke(&invocation).await?;
-        let (global, histories) = scripts::history_reply(reply)?;
-
-        // The log itself began after the client's id (Redis lost its data,
-        // or the id is from another deployment): whatever it saw before
-        // may be followed by events that are gone.
-        let mut missed = Missed {
-            reset_first: global
-                .is_some_and(|oldest| oldest.prev == Some(RedisId::ZERO) && oldest.id > after),
-            entries: Vec::new(),
-        };
-        let mut too_many = false;
-        let mut entries: Vec<Entry> = Vec::new();
-        for history in histories {
-            // The oldest entry kept was preceded, on this channel, by one
-            // newer than the client's id: that one was trimmed away.
-            let trimmed = history.oldest.is_some_and(|oldest| {
-                oldest.id > after && oldest.prev.is_none_or(|prev| prev > after)
-            });
-            missed.reset_first |= trimmed;
-            too_many |= history.entries.len() > limit;
-            entries.extend(history.entries);
-        }
-        entries.sort_by_key(|entry| entry.id);
-        entries.dedup_by_key(|entry| entry.id);
-
-        let max_event = inner.publisher.config().max_event_bytes();
-        let mut cost = 0usize;
-        let mut deliverable = !too_many;
-        for entry in &entries {
-            let id = entry.id.to_string();
-            let Some(event) = replayed_event(entry, &id) else {
-                deliverable = false;
-                break;
-            };
-            let len = event.encoded_len();
-            cost = cost.saturating_add(len + QUEUE_OVERHEAD);
-            if len > max_event || cost > budget {
-                deliverable = false;
-                break;
-            }
-        }
-        if deliverable {
-            missed.entries = entries;
-        } else {
-            // What was missed cannot be sent: say so, then go on live.
-            missed.reset_first = true;
-        }
-        Ok(missed)
     }
 }
 
@@ -427,244 +325,4 @@ async fn newest(link: &Link, keys: &Keys) -> Result<RedisId, Error> {
     Ok(scripts::entries(reply)?
         .first()
         .map_or(RedisId::ZERO, |entry| entry.id))
-}
-
-/// Checked, de-duplicated channel names.
-fn channel_names(
-    channels: &(impl Channels + ?Sized),
-    limit: usize,
-) -> Result<Vec<String>, sse_proto::publisher::ChannelError> {
-    let mut names: Vec<String> = Vec::new();
-    let mut given = 0usize;
-    for name in channels.names() {
-        check_channel(name)?;
-        given += 1;
-        if given > limit {
-            return Err(sse_proto::publisher::ChannelError::TooMany { limit });
-        }
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_owned());
-        }
-    }
-    if names.is_empty() {
-        return Err(sse_proto::publisher::ChannelError::NoChannel);
-    }
-    Ok(names)
-}
-
-/// An entry read back from a channel's stream as the event it was: `None`
-/// if its type cannot be sent (written by something else).
-fn replayed_event<'a>(entry: &'a Entry, id: &'a str) -> Option<Event<'a>> {
-    let event_type = EventType::from_bytes(&entry.event_type).ok()?;
-    Some(
-        Event::from_text(Text::from_bytes(&entry.data))
-            .with_type(event_type)
-            .with_id(EventId::new(id).ok()?),
-    )
-}
-
-/// What a resuming client missed, read from Redis.
-#[derive(Debug, Default)]
-struct Missed {
-    /// Send the reset event first: some of it is gone, or all of it does
-    /// not fit.
-    reset_first: bool,
-    /// The events, by id, each once.
-    entries: Vec<Entry>,
-}
-
-/// How a subscription starts.
-enum Plan<'l> {
-    /// No `Last-Event-ID`: initial events, then live.
-    Fresh,
-    /// Replay from the local history.
-    Local(&'l str),
-    /// The reset event, then live.
-    Reset,
-    /// Events read from Redis as initial events, then the local publisher
-    /// after `after`.
-    Replay { missed: Missed, after: Position },
-}
-
-/// A subscription being set up: see [`RedisPublisher::subscriber`].
-#[must_use = "a subscription starts only when `subscribe` is awaited"]
-pub struct RedisSubscribe<'r, P> {
-    redis: &'r RedisPublisher<P>,
-    properties: P,
-    channels: Vec<String>,
-    initial: Vec<EventBuf>,
-    last_event_id: Option<String>,
-}
-
-impl<P> fmt::Debug for RedisSubscribe<'_, P> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisSubscribe")
-            .field("channels", &self.channels)
-            .field("last_event_id", &self.last_event_id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<P> RedisSubscribe<'_, P> {
-    /// The channels to listen to; the default channel if never called.
-    pub fn channels(mut self, channels: impl Channels) -> Self {
-        self.channels.clear();
-        for name in channels.names() {
-            if !self.channels.iter().any(|n| n == name) {
-                self.channels.push(name.to_owned());
-            }
-        }
-        self
-    }
-
-    /// Events sent before anything else (added to any given before).
-    pub fn initial_events<'e>(mut self, events: impl IntoIterator<Item = Event<'e>>) -> Self {
-        self.initial.extend(events.into_iter().map(EventBuf::from));
-        self
-    }
-
-    /// The id of the last event the client saw; `None` or empty starts
-    /// fresh.
-    pub fn last_event_id(mut self, id: Option<&str>) -> Self {
-        self.last_event_id = id.filter(|id| !id.is_empty()).map(str::to_owned);
-        self
-    }
-
-    /// Opens the subscription: initial events, then what the client missed
-    /// since its `Last-Event-ID` (from the local history if it has
-    /// everything since, else from Redis, up to what this node has fed),
-    /// then live events. See the [module](self#resuming).
-    ///
-    /// A client whose id is newer than what this node has read waits for
-    /// the node to catch up, at most [`RedisConfig::catch_up`], else
-    /// [`Error::Behind`]. Reading from Redis can fail with
-    /// [`Error::Redis`]; a fresh subscription, or one the local history can
-    /// serve, never needs Redis.
-    pub async fn subscribe(self) -> Result<Subscription<P>, Error> {
-        let Self {
-            redis,
-            properties,
-            mut channels,
-            initial,
-            last_event_id,
-        } = self;
-        let inner = &*redis.inner;
-        if channels.is_empty() {
-            channels.push(DEFAULT_CHANNEL.to_owned());
-        }
-        for name in &channels {
-            check_channel(name).map_err(SubscribeError::Channel)?;
-        }
-        let last = match last_event_id.as_deref() {
-            None => return Ok(open(redis, properties, &channels, &initial, Plan::Fresh)?),
-            Some(id) if id.len() > MAX_ID_LEN || EventId::new(id).is_err() => {
-                return Err(SubscribeError::LastEventId.into());
-            }
-            Some(id) => id,
-        };
-        let budget = inner
-            .publisher
-            .config()
-            .queue_bytes()
-            .saturating_sub(initial.iter().fold(0usize, |sum, event| {
-                sum.saturating_add(event.as_event().encoded_len() + QUEUE_OVERHEAD)
-            }))
-            .saturating_sub(reset_cost());
-        let mut waited = false;
-        loop {
-            // The local history, when it has everything since the id.
-            {
-                let state = lock(&inner.feed.state);
-                if let Some(position) = inner.publisher.locate(last) {
-                    if state.gap_at.is_none_or(|gap| position > gap) {
-                        return Ok(open(
-                            redis,
-                            properties,
-                            &channels,
-                            &initial,
-                            Plan::Local(last),
-                        )?);
-                    }
-                }
-            }
-            let Some(id) = RedisId::parse(last) else {
-                // Not one of ours, and unknown here.
-                return Ok(open(redis, properties, &channels, &initial, Plan::Reset)?);
-            };
-            let (after, fed, gaps) = {
-                let state = lock(&inner.feed.state);
-                (inner.publisher.position(), state.cursor, state.gaps)
-            };
-            if id <= fed {
-                let missed = redis.missed(&channels, id, fed, budget).await?;
-                let state = lock(&inner.feed.state);
-                if state.gaps != gaps {
-                    // The local history after `after` is no longer whole.
-                    continue;
-                }
-                let plan = Plan::Replay { missed, after };
-                let subscription = open(redis, properties, &channels, &initial, plan)?;
-                drop(state);
-                return Ok(subscription);
-            }
-            // The client saw events this node has not read yet.
-            if waited {
-                return Err(Error::Behind);
-            }
-            if id > redis.newest().await? {
-                // Redis never gave this id (or lost its data since).
-                return Ok(open(redis, properties, &channels, &initial, Plan::Reset)?);
-            }
-            let mut fed = inner.feed.fed.subscribe();
-            let caught_up =
-                tokio::time::timeout(inner.config.catch_up, fed.wait_for(|cursor| *cursor >= id))
-                    .await;
-            if !matches!(caught_up, Ok(Ok(_))) {
-                return Err(Error::Behind);
-            }
-            waited = true;
-        }
-    }
-}
-
-/// What the reset event costs in a queue.
-fn reset_cost() -> usize {
-    ResetReason::History.event().encoded_len() + QUEUE_OVERHEAD
-}
-
-/// Subscribes to the local publisher as `plan` says.
-fn open<P>(
-    redis: &RedisPublisher<P>,
-    properties: P,
-    channels: &[String],
-    initial: &[EventBuf],
-    plan: Plan<'_>,
-) -> Result<Subscription<P>, SubscribeError> {
-    let subscribe = redis
-        .inner
-        .publisher
-        .subscriber(properties)
-        .channels(channels)
-        .initial_events(initial.iter().map(EventBuf::as_event));
-    match plan {
-        Plan::Fresh => subscribe.subscribe(),
-        Plan::Local(last) => subscribe.last_event_id(Some(last)).subscribe(),
-        Plan::Reset => subscribe
-            .initial_events([ResetReason::History.event()])
-            .subscribe(),
-        Plan::Replay { missed, after } => {
-            let reset = missed.reset_first.then(|| ResetReason::History.event());
-            let ids: Vec<String> = missed.entries.iter().map(|e| e.id.to_string()).collect();
-            let events = missed
-                .entries
-                .iter()
-                .zip(&ids)
-                .filter_map(|(entry, id)| replayed_event(entry, id));
-            subscribe
-                .initial_events(reset)
-                .initial_events(events)
-                .resume_after(after)
-                .subscribe()
-        }
-    }
 }

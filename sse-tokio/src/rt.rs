@@ -67,3 +67,23 @@ impl<W: AsyncWrite + ?Sized> Writes<W> for TokioRuntime {
         writer.poll_flush(cx)
     }
 }
+
+/// Accepting connections for sse-hyper's `serve` (and so the hub's):
+/// tokio's listener, hyper-util's tokio glue and timer.
+#[cfg(feature = "server")]
+impl sse_hyper::rt::Serve for TokioRuntime {
+    type Listener = tokio::net::TcpListener;
+    type Stream = hyper_util::rt::TokioIo<tokio::net::TcpStream>;
+    type Timer = hyper_util::rt::TokioTimer;
+
+    async fn accept(listener: &Self::Listener) -> io::Result<(Self::Stream, std::net::SocketAddr)> {
+        let (stream, peer) = listener.accept().await?;
+        // Events are small and must not wait for more (Nagle's algorithm).
+        stream.set_nodelay(true)?;
+        Ok((hyper_util::rt::TokioIo::new(stream), peer))
+    }
+
+    fn timer() -> Self::Timer {
+        hyper_util::rt::TokioTimer::new()
+    }
+}

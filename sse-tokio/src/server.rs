@@ -10,7 +10,8 @@
 //! /events?channel=..` endpoint over a [`Publisher`](crate::Publisher),
 //! with an access hook that can refuse a request before the stream starts;
 //! mount it with [`Events::service`] in hyper, or with the `axum` feature
-//! as a router (see [`axum`](crate::axum)).
+//! as a router (see [`axum`](crate::axum)); [`serve`] runs a service on a
+//! tokio listener.
 //!
 //! These are sse-hyper's types ([`sse_hyper::server`]) on
 //! [`TokioRuntime`]: their documentation is there.
@@ -27,12 +28,54 @@
 //! # }
 //! ```
 
+pub use hyper_util::rt::TokioExecutor;
 pub use sse_hyper::server::{
-    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId, Refusal,
-    SubscriptionFuture, SubscriptionSource, headers,
+    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
+    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
+    LinkHealth, PublishReply, Refusal, headers,
 };
 
+use std::error::Error as StdError;
+use std::io;
+
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper::service::Service;
+use sse_hyper::http;
+use tokio::net::TcpListener;
+
 use crate::TokioRuntime;
+
+/// Serves `service` (such as [`Events::service`], or a hub's) on `listener`
+/// until `shutdown` resolves, each connection a tokio task; then stops
+/// accepting, lets each connection finish the request it is on, and
+/// returns. Each request carries its [`ClientAddr`]; Nagle's algorithm is
+/// off on every connection: [`sse_hyper::server::serve`] on tokio.
+///
+/// Streams end when their source ends: to stop a server of event streams,
+/// close its publisher when `shutdown` fires (a hub's
+/// [`serve`](sse_hyper::hub::Hub::serve) does).
+pub async fn serve<S, B>(
+    listener: TcpListener,
+    service: S,
+    shutdown: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
+    sse_hyper::server::serve::<TokioRuntime, _, _, _>(
+        listener,
+        service,
+        TokioExecutor::new(),
+        shutdown,
+    )
+    .await
+}
 
 /// An event stream as an HTTP response body, with keep-alive comments on
 /// tokio's clock: [`sse_hyper::server::SseBody`] on [`TokioRuntime`].

@@ -199,12 +199,18 @@ async fn several_channels_resume_on_a_fresh_node_from_redis() {
 #[tokio::test]
 async fn an_id_older_than_the_retention_gets_the_reset_event_first() {
     let redis = RedisServer::start();
-    let a = node_with(&redis.url(), PublisherConfig::new(), |c| c.retention(3)).await;
+    let a = node_with(&redis.url(), PublisherConfig::new(), |c| {
+        c.with_retention(3)
+    })
+    .await;
     let mut ids = Vec::new();
     for n in 1..=6 {
         ids.push(publish(&a, &format!("e{n}"), &["x"]).await);
     }
-    let fresh = node_with(&redis.url(), PublisherConfig::new(), |c| c.retention(3)).await;
+    let fresh = node_with(&redis.url(), PublisherConfig::new(), |c| {
+        c.with_retention(3)
+    })
+    .await;
     let mut back = resume(&fresh, "x", ids[0]).await;
     // e2 and e3 are gone: told, then what is kept.
     assert_eq!(
@@ -334,8 +340,8 @@ async fn a_node_cut_off_from_redis_catches_up_without_gaps_or_duplicates() {
     let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
     let a = node(&redis.url()).await;
     let b = node_with(&proxy.url(), PublisherConfig::new(), |c| {
-        c.catch_up(Duration::from_millis(200))
-            .timeout(Duration::from_millis(500))
+        c.with_catch_up(Duration::from_millis(200))
+            .with_timeout(Duration::from_millis(500))
     })
     .await;
     let mut on_b = b.subscriber(()).channels("x").subscribe().await.unwrap();
@@ -417,7 +423,7 @@ async fn a_node_past_the_feed_cap_sends_its_clients_to_the_channel_history() {
             .starts_with("+OK")
     );
     let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
-    let config = |c: RedisConfig| c.feed_cap(4).timeout(Duration::from_millis(500));
+    let config = |c: RedisConfig| c.with_feed_cap(4).with_timeout(Duration::from_millis(500));
     let a = node_with(&redis.url(), PublisherConfig::new(), config).await;
     let b = node_with(&proxy.url(), PublisherConfig::new(), config).await;
     let mut on_b = b.subscriber(()).channels("x").subscribe().await.unwrap();
@@ -458,12 +464,10 @@ async fn the_endpoint_asks_a_client_it_cannot_serve_yet_to_come_back() {
     let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
     let a = node(&redis.url()).await;
     let b = node_with(&proxy.url(), PublisherConfig::new(), |c| {
-        c.timeout(Duration::from_millis(500))
+        c.with_timeout(Duration::from_millis(500))
     })
     .await;
-    let events = Events::new(b.publisher().clone())
-        .with_source(b.clone())
-        .retry(Some(Duration::from_millis(1500)));
+    let events = Events::new(b.clone()).retry(Some(Duration::from_millis(1500)));
     proxy.cut();
     until("B sees its link down", || !b.health().up).await;
     let newer = publish(&a, "newer", &["x"]).await;

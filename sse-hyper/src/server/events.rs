@@ -15,12 +15,12 @@ use http::request::Parts;
 use http::{HeaderMap, Method, StatusCode};
 use http_body::{Body, Frame as BodyFrame, SizeHint};
 use sse_proto::publisher::{
-    ChannelError, ChannelList, LastEventIdError, Publisher, SubscribeError, Subscription,
+    ChannelError, ChannelList, LastEventIdError, PublishError, Publisher, SubscribeError,
     check_channel, parse_last_event_id,
 };
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
-use super::{SseBody, query};
+use super::{Backend, BackendError, SseBody, query};
 use crate::rt::Runtime;
 
 /// The path of the ready endpoint: `GET /events?channel=..`.
@@ -152,6 +152,27 @@ impl LastEventId {
     }
 }
 
+impl From<BackendError> for Refusal {
+    /// `413` for an event over the size limit, `503` for a back end that
+    /// cannot serve now (or a publisher that is full or closed), `400` for
+    /// the rest.
+    fn from(error: BackendError) -> Self {
+        match error {
+            BackendError::Subscribe(error) => error.into(),
+            BackendError::Publish(error @ PublishError::EventTooLarge { .. }) => {
+                Self::new(StatusCode::PAYLOAD_TOO_LARGE, error.to_string())
+            }
+            BackendError::Publish(error @ PublishError::Closed) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+            }
+            error @ BackendError::Unavailable(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, error.to_string())
+            }
+            error => Self::bad_request(error.to_string()),
+        }
+    }
+}
+
 /// `400` for a list of channels that does not parse, naming the first
 /// invalid name when a name is at fault.
 pub(crate) fn channel_refusal<S: AsRef<str>>(names: &[S], error: ChannelError) -> Refusal {
@@ -223,32 +244,6 @@ impl Body for EventsBody {
     }
 }
 
-/// What a [`SubscriptionSource`] answers: a subscription to its publisher, `None` when
-/// it cannot serve the client yet, or a refusal.
-pub type SubscriptionFuture<'a, P> =
-    Pin<Box<dyn Future<Output = Result<Option<Subscription<P>>, Refusal>> + Send + 'a>>;
-
-/// A layer that [`Events`] subscribes through instead of its publisher: the
-/// fan-out across nodes of `sse-tokio`'s `redis` feature is one. Given the
-/// subscriber's properties, its channels (checked, the default channel
-/// filled in) and its `Last-Event-ID`, it answers a subscription to its
-/// local [`publisher`](Self::publisher); `None` means "not now": the client
-/// gets a stream with only the `retry:` hint, which ends, so that it comes
-/// back a little later (browsers reconnect on their own, where a `503` would
-/// make them give up).
-pub trait SubscriptionSource<P>: Send + Sync {
-    /// The local publisher the subscriptions come from.
-    fn publisher(&self) -> &Publisher<P>;
-
-    /// Subscribes one client.
-    fn subscribe<'a>(
-        &'a self,
-        properties: P,
-        channels: &'a [String],
-        last_event_id: Option<&'a str>,
-    ) -> SubscriptionFuture<'a, P>;
-}
-
 /// A stream that ends at once: the body of a "come back later" answer,
 /// after its `retry:` hint.
 struct Nothing;
@@ -266,7 +261,7 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 
 /// A ready event-stream endpoint over a [`Publisher`], like a blueprint to
 /// mount: `GET /events?channel=a&channel=b` subscribes to the channels named
-/// (the [default channel](DEFAULT_CHANNEL) when none is), resuming from the
+/// (the [default channel](sse_proto::publisher::DEFAULT_CHANNEL) when none is), resuming from the
 /// [`LastEventId`], once the access hook has accepted the request and given
 /// the subscriber's properties.
 ///
@@ -277,34 +272,29 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 /// (`router`); [`handle`](Self::handle) answers one request anywhere. The
 /// streams' keep-alive runs on the runtime `R`.
 pub struct Events<P, R> {
-    publisher: Publisher<P>,
+    backend: Arc<dyn Backend<P>>,
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
-    /// Where subscriptions come from when a layer stands between the
-    /// endpoint and its publisher ([`with_source`](Self::with_source));
-    /// `None`: the publisher itself.
-    source: Option<Arc<dyn SubscriptionSource<P>>>,
     runtime: PhantomData<fn() -> R>,
 }
 
 impl<P, R> Clone for Events<P, R> {
     fn clone(&self) -> Self {
         Self {
-            publisher: self.publisher.clone(),
+            backend: Arc::clone(&self.backend),
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
-            source: self.source.clone(),
             runtime: PhantomData,
         }
     }
 }
 
-impl<P, R> fmt::Debug for Events<P, R> {
+impl<P: 'static, R> fmt::Debug for Events<P, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Events")
-            .field("publisher", &self.publisher)
+            .field("publisher", self.backend.publisher())
             .field("keep_alive", &self.keep_alive)
             .field("retry", &self.retry)
             .finish_non_exhaustive()
@@ -313,23 +303,24 @@ impl<P, R> fmt::Debug for Events<P, R> {
 
 impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
     /// Everyone may subscribe to any channel, with `P::default()` as
-    /// properties.
-    pub fn new(publisher: Publisher<P>) -> Self
+    /// properties. `backend` is a [`Publisher`], or a layer over one
+    /// ([`Backend`]).
+    pub fn new(backend: impl Backend<P>) -> Self
     where
         P: Default,
     {
-        Self::with_access(publisher, |_, _| Ok(P::default()))
+        Self::with_access(backend, |_, _| Ok(P::default()))
     }
 
     /// With an access hook: given the request head and the channels asked
     /// for (checked, the default channel filled in), it returns the
     /// subscriber's properties, or a [`Refusal`] sent instead of the stream.
-    pub fn with_access<F>(publisher: Publisher<P>, access: F) -> Self
+    pub fn with_access<F>(backend: impl Backend<P>, access: F) -> Self
     where
         F: Fn(&Parts, &[String]) -> Result<P, Refusal> + Send + Sync + 'static,
     {
         Self::build(
-            publisher,
+            Arc::new(backend),
             Arc::new(
                 move |parts: &Parts, channels: Vec<String>| -> AccessFuture<P> {
                     Box::pin(core::future::ready(access(parts, &channels)))
@@ -340,13 +331,13 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
 
     /// With an asynchronous access hook (one that looks a token up, say),
     /// given a copy of the request head and the channels.
-    pub fn with_access_async<F, Fut>(publisher: Publisher<P>, access: F) -> Self
+    pub fn with_access_async<F, Fut>(backend: impl Backend<P>, access: F) -> Self
     where
         F: Fn(Parts, Vec<String>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<P, Refusal>> + Send + 'static,
     {
         Self::build(
-            publisher,
+            Arc::new(backend),
             Arc::new(
                 move |parts: &Parts, channels: Vec<String>| -> AccessFuture<P> {
                     Box::pin(access(parts.clone(), channels))
@@ -355,24 +346,14 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         )
     }
 
-    fn build(publisher: Publisher<P>, access: Arc<Access<P>>) -> Self {
+    fn build(backend: Arc<dyn Backend<P>>, access: Arc<Access<P>>) -> Self {
         Self {
-            publisher,
+            backend,
             access,
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
             retry: Some(DEFAULT_RECONNECTION_TIME),
-            source: None,
             runtime: PhantomData,
         }
-    }
-
-    /// Subscribes through `source` (and serves its publisher) instead of
-    /// the publisher given: how a layer such as the Redis fan-out of
-    /// `sse-tokio` plugs in. Clients see the same endpoint.
-    pub fn with_source(mut self, source: impl SubscriptionSource<P> + 'static) -> Self {
-        self.publisher = source.publisher().clone();
-        self.source = Some(Arc::new(source));
-        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -387,41 +368,35 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         self
     }
 
-    /// The publisher.
+    /// The local publisher of the back end.
     pub fn publisher(&self) -> &Publisher<P> {
-        &self.publisher
+        self.backend.publisher()
+    }
+
+    /// The back end.
+    pub fn backend(&self) -> &Arc<dyn Backend<P>> {
+        &self.backend
     }
 
     /// Subscribes for one request head (the method and path are not
     /// checked): the stream's body, or the refusal to send instead.
     pub async fn subscribe(&self, parts: &Parts) -> Result<SseBody<R>, Refusal> {
-        let limit = self.publisher.config().max_channels();
+        let limit = self.publisher().config().max_channels();
         let names = query::values(parts, "channel").collect::<Result<Vec<_>, _>>()?;
         let channels = ChannelList::parse_or_default(names.iter().map(|name| &**name), limit)
-            .map_err(|e| channel_refusal(&names, e))?
-            .to_vec();
+            .map_err(|e| channel_refusal(&names, e))?;
         let last_event_id = LastEventId::from_parts(parts)?;
-        let properties = (self.access)(parts, channels.clone()).await?;
-        let subscription = match &self.source {
-            None => self
-                .publisher
-                .subscriber(properties)
-                .channels(&channels)
-                .last_event_id(last_event_id.as_deref())
-                .subscribe()?,
-            Some(source) => {
-                let sourced = source.subscribe(properties, &channels, last_event_id.as_deref());
-                match sourced.await? {
-                    Some(subscription) => subscription,
-                    // Not now: only the `retry:` hint, then the end, so that
-                    // the client comes back a little later.
-                    None => {
-                        return Ok(SseBody::from_stream(Nothing)
-                            .keep_alive(None)
-                            .retry(Some(self.retry.unwrap_or(DEFAULT_RECONNECTION_TIME))));
-                    }
-                }
-            }
+        let properties = (self.access)(parts, channels.to_vec()).await?;
+        let subscribed = self
+            .backend
+            .subscribe(properties, &channels, last_event_id.as_deref())
+            .await?;
+        let Some(subscription) = subscribed else {
+            // Not now: only the `retry:` hint, then the end, so that the
+            // client comes back a little later.
+            return Ok(SseBody::from_stream(Nothing)
+                .keep_alive(None)
+                .retry(Some(self.retry.unwrap_or(DEFAULT_RECONNECTION_TIME))));
         };
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)

@@ -27,7 +27,7 @@ impl<P, R> Clone for EventsService<P, R> {
     }
 }
 
-impl<P, R> fmt::Debug for EventsService<P, R> {
+impl<P: 'static, R> fmt::Debug for EventsService<P, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("EventsService").field(&self.0).finish()
     }

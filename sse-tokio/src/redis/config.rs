@@ -10,10 +10,10 @@ use core::time::Duration;
 /// use sse_tokio::redis::RedisConfig;
 ///
 /// let config = RedisConfig::new("redis://:secret@10.0.0.5:6379/2")
-///     .prefix("chat")
-///     .retention(10_000)
-///     .block(Duration::from_secs(1));
-/// assert_eq!(config.prefix_value(), "chat");
+///     .with_prefix("chat")
+///     .with_retention(10_000)
+///     .with_block(Duration::from_secs(1));
+/// assert_eq!(config.prefix(), "chat");
 /// // The password never shows in logs.
 /// assert_eq!(config.url_redacted(), "redis://***@10.0.0.5:6379/2");
 /// ```
@@ -55,7 +55,7 @@ impl RedisConfig {
     /// all of them live in one slot). 1 to 64 bytes without braces, white
     /// space or control characters. Nodes that share a prefix share events;
     /// several deployments may share one Redis with different prefixes.
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
     }
@@ -64,7 +64,7 @@ impl RedisConfig {
     /// clients, exactly (`XADD MAXLEN`, without `~`). A client whose
     /// `Last-Event-ID` is older than what its channels keep gets the reset
     /// event.
-    pub fn retention(mut self, events: usize) -> Self {
+    pub fn with_retention(mut self, events: usize) -> Self {
         self.retention = events;
         self
     }
@@ -73,7 +73,7 @@ impl RedisConfig {
     /// how far a node may fall behind (a network cut, a pause) and still
     /// carry on without a gap. A node that falls further behind sends its
     /// clients back to resume from the channels' streams.
-    pub fn feed_cap(mut self, entries: usize) -> Self {
+    pub fn with_feed_cap(mut self, entries: usize) -> Self {
         self.feed_cap = entries;
         self
     }
@@ -82,13 +82,13 @@ impl RedisConfig {
     /// again (`XREAD BLOCK`); whole milliseconds, at least 1. Also how soon a
     /// silent, dead link is noticed (after this plus the
     /// [`timeout`](Self::timeout)).
-    pub fn block(mut self, wait: Duration) -> Self {
+    pub fn with_block(mut self, wait: Duration) -> Self {
         self.block = wait;
         self
     }
 
     /// The most entries one read takes (`XREAD COUNT`).
-    pub fn batch(mut self, entries: usize) -> Self {
+    pub fn with_batch(mut self, entries: usize) -> Self {
         self.batch = entries;
         self
     }
@@ -96,7 +96,7 @@ impl RedisConfig {
     /// How long connecting, and each command, may take before it fails.
     /// A publish that times out may still have been appended: it fails
     /// either way, it is never silently dropped.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -105,7 +105,7 @@ impl RedisConfig {
     /// `Last-Event-ID` it has not read yet (a client coming from a node that
     /// was ahead). After that it fails with
     /// [`Error::Behind`](super::Error::Behind).
-    pub fn catch_up(mut self, wait: Duration) -> Self {
+    pub fn with_catch_up(mut self, wait: Duration) -> Self {
         self.catch_up = wait;
         self
     }
@@ -116,28 +116,38 @@ impl RedisConfig {
     }
 
     /// The key prefix.
-    pub fn prefix_value(&self) -> &str {
+    pub fn prefix(&self) -> &str {
         &self.prefix
     }
 
     /// The events kept per channel.
-    pub fn retention_value(&self) -> usize {
+    pub fn retention(&self) -> usize {
         self.retention
     }
 
     /// The approximate bound of the global stream.
-    pub fn feed_cap_value(&self) -> usize {
+    pub fn feed_cap(&self) -> usize {
         self.feed_cap
     }
 
     /// The blocking read's wait.
-    pub fn block_value(&self) -> Duration {
+    pub fn block(&self) -> Duration {
         self.block
     }
 
     /// The connect and command timeout.
-    pub fn timeout_value(&self) -> Duration {
+    pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// How many entries one read takes at most.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// How long a subscribe waits for this node to catch up with a client.
+    pub fn catch_up(&self) -> Duration {
+        self.catch_up
     }
 
     /// Checks the values that have rules; the URL is checked by connecting.
@@ -218,14 +228,22 @@ mod tests {
         assert!(RedisConfig::new("redis://h").check().is_ok());
         for bad in ["", "a{b", "a}", "a b", "a\nb"] {
             assert!(
-                RedisConfig::new("redis://h").prefix(bad).check().is_err(),
+                RedisConfig::new("redis://h")
+                    .with_prefix(bad)
+                    .check()
+                    .is_err(),
                 "{bad:?}"
             );
         }
-        assert!(RedisConfig::new("redis://h").retention(0).check().is_err());
         assert!(
             RedisConfig::new("redis://h")
-                .block(std::time::Duration::from_micros(10))
+                .with_retention(0)
+                .check()
+                .is_err()
+        );
+        assert!(
+            RedisConfig::new("redis://h")
+                .with_block(std::time::Duration::from_micros(10))
                 .check()
                 .is_err()
         );

@@ -7,20 +7,21 @@ use std::sync::{Arc, Mutex};
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{RedisError, Value};
 use sse_proto::publisher::{Position, PublishError, Publisher};
-use sse_proto::{Event, EventId, EventType, Frame, Text};
+use sse_proto::{Backoff, Event, EventId, EventType, Frame, Text};
 use tokio::sync::watch;
 
 use super::link::{Link, lock};
 use super::scripts::{self, Entry, Keys};
 use super::{RedisConfig, RedisId};
 
-/// The first wait before reconnecting; it doubles up to [`MAX_BACKOFF`].
+/// The first wait before reconnecting; it doubles (with jitter, as the
+/// client's [`Backoff`] does) up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The `retry:` hint sent to clients disconnected because of a gap, when
 /// the publisher has no lag retry of its own.
-const GAP_RETRY_MS: u64 = 1000;
+const GAP_RETRY: Duration = Duration::from_secs(1);
 
 /// Where the node is in the global stream, changed only under its lock
 /// together with the local publisher, so that a subscribe can see a
@@ -87,7 +88,7 @@ impl<P> Reader<P> {
     /// aborted). Errors never end it: it reconnects with backoff and carries
     /// on from its cursor, so nothing is skipped or fed twice.
     pub(super) async fn run(self) {
-        let mut backoff = MIN_BACKOFF;
+        let mut backoff = Backoff::new(MAX_BACKOFF);
         let mut connection: Option<MultiplexedConnection> = None;
         loop {
             if self.publisher.is_closed() {
@@ -99,15 +100,15 @@ impl<P> Reader<P> {
                     Ok(open) => open,
                     Err(error) => {
                         self.lost(&error);
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                        backoff.failed();
+                        tokio::time::sleep(backoff.delay(MIN_BACKOFF)).await;
                         continue;
                     }
                 },
             };
             match self.read(&mut open).await {
                 Ok(entries) => {
-                    backoff = MIN_BACKOFF;
+                    backoff.succeeded();
                     if self.feed_entries(entries).is_err() {
                         return;
                     }
@@ -115,8 +116,8 @@ impl<P> Reader<P> {
                 }
                 Err(error) => {
                     self.lost(&error);
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    backoff.failed();
+                    tokio::time::sleep(backoff.delay(MIN_BACKOFF)).await;
                 }
             }
         }
@@ -252,13 +253,7 @@ impl<P> Reader<P> {
     fn gap(&self, state: &mut FeedState) {
         state.gaps += 1;
         state.gap_at = Some(self.publisher.position());
-        let retry = self
-            .publisher
-            .config()
-            .lag_retry()
-            .map_or(GAP_RETRY_MS, |retry| {
-                u64::try_from(retry.as_millis()).unwrap_or(GAP_RETRY_MS)
-            });
-        let _ = self.publisher.disconnect_all(Some(Frame::Retry(retry)));
+        let retry = self.publisher.config().lag_retry().unwrap_or(GAP_RETRY);
+        let _ = self.publisher.disconnect_all(Some(Frame::retry(retry)));
     }
 }

@@ -1,0 +1,278 @@
+//! The hub: the routes of `sse serve` as a library (feature `hub`).
+//!
+//! A [`Hub`] serves one [`Backend`] (a [`Publisher`] in memory, or a layer
+//! over one such as `sse-tokio`'s Redis fan-out) over HTTP:
+//!
+//! | route | what it does |
+//! |---|---|
+//! | `GET /` | the chat page (plain HTML and JavaScript; [`HubConfig::with_chat_page`]) |
+//! | `GET /events?channel=a&channel=b` | the event stream (the default channel when none is named), resuming from `Last-Event-ID` or `?lastEventId=` |
+//! | `POST /publish` | one event, as JSON (`{"channel" \| "channels", "event", "id", "data"}`) or a plain body with `?channel=&event=&id=`; answers `{"id", "subscribers"}` |
+//! | `GET /channels/{name}/subscribers` | who is listening on this node |
+//! | `POST /channels/{name}/close` | ends that channel's streams with the [close event](sse_proto::publisher::close_event) |
+//! | `GET /health` | counters and the back end's state (`503` while it cannot serve) |
+//!
+//! With tokens ([`HubConfig::with_publish_token`],
+//! [`HubConfig::with_subscribe_token`]) and CORS origins (tower-http's
+//! layer). Mount [`Hub::router`] in an axum application, under any prefix
+//! (`Router::new().nest("/hub", hub.router())`), or serve it alone with
+//! [`Hub::serve`], which also ends every stream with a `retry:` hint when
+//! told to stop.
+//!
+//! The hub is runtime-neutral: the runtime `R` times the streams'
+//! keep-alive and, for [`Hub::serve`], accepts connections. The adapters
+//! name it with their runtime filled in (`sse_tokio::hub::Hub`,
+//! `sse_smol::hub::Hub`).
+//!
+//! ```no_run
+//! use sse_hyper::hub::{ClientInfo, HubConfig};
+//! use sse_proto::publisher::Publisher;
+//! use sse_tokio::hub::Hub;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let publisher: Publisher<ClientInfo> = Publisher::new();
+//! let hub = Hub::new(publisher, HubConfig::new().with_publish_token(Some("s3cret".into())));
+//! // Inside an axum application, under /hub:
+//! let app: axum::Router = axum::Router::new().nest("/hub", hub.router());
+//! # drop(app);
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod config;
+mod cors;
+mod publish;
+mod routes;
+
+use core::fmt;
+use core::marker::PhantomData;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::routing::{get, post};
+use http::header::USER_AGENT;
+use http::request::Parts;
+use hyper::rt::Executor;
+use hyper_util::service::TowerToHyperService;
+use sse_proto::Frame;
+use sse_proto::publisher::Publisher;
+
+use crate::rt::{Runtime, Serve};
+use crate::server::{Backend, ClientAddr, ConnectionTask, Events, Refusal};
+
+pub use config::{DEFAULT_BODY_OVERHEAD, HubConfig};
+
+/// What the hub keeps about each subscriber: its properties in the
+/// publisher, listed by `GET /channels/{name}/subscribers`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientInfo {
+    remote: Option<SocketAddr>,
+    connected_at: SystemTime,
+    user_agent: Option<String>,
+    channels: Vec<String>,
+}
+
+impl ClientInfo {
+    /// What a request head says about its client: the address from
+    /// [`ClientAddr`] (set by [`serve`](crate::server::serve)) or, with the
+    /// `axum-connect-info` feature, axum's `ConnectInfo<SocketAddr>`; the
+    /// `User-Agent`; and the channels it subscribes to.
+    pub fn from_parts(parts: &Parts, channels: Vec<String>) -> Self {
+        let remote = parts
+            .extensions
+            .get::<ClientAddr>()
+            .map(|address| address.0);
+        #[cfg(feature = "axum-connect-info")]
+        let remote = remote.or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|info| info.0)
+        });
+        Self {
+            remote,
+            connected_at: SystemTime::now(),
+            user_agent: parts
+                .headers
+                .get(USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+            channels,
+        }
+    }
+
+    /// The client's address, when the server said it.
+    pub fn remote(&self) -> Option<SocketAddr> {
+        self.remote
+    }
+
+    /// When it subscribed.
+    pub fn connected_at(&self) -> SystemTime {
+        self.connected_at
+    }
+
+    /// Its `User-Agent`.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.user_agent.as_deref()
+    }
+
+    /// The channels it listens to.
+    pub fn channels(&self) -> &[String] {
+        &self.channels
+    }
+}
+
+/// What the handlers share.
+struct Shared {
+    backend: Arc<dyn Backend<ClientInfo>>,
+    config: HubConfig,
+}
+
+impl Shared {
+    fn publisher(&self) -> &Publisher<ClientInfo> {
+        self.backend.publisher()
+    }
+
+    /// The largest publish body: the largest event and room for the JSON
+    /// around it.
+    fn body_limit(&self) -> usize {
+        self.publisher()
+            .config()
+            .max_event_bytes()
+            .saturating_add(DEFAULT_BODY_OVERHEAD)
+    }
+}
+
+/// The hub: see the [module](self). Cheap to clone.
+pub struct Hub<R> {
+    shared: Arc<Shared>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R> Clone for Hub<R> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            runtime: PhantomData,
+        }
+    }
+}
+
+impl<R> fmt::Debug for Hub<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Hub")
+            .field("backend", &self.shared.backend.health().kind)
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The hub as a hyper service: [`Hub::service`].
+pub type HubService = TowerToHyperService<Router>;
+
+impl<R: Runtime> Hub<R> {
+    /// A hub over `backend` (a [`Publisher<ClientInfo>`], or a layer over
+    /// one), as `config` allows.
+    pub fn new(backend: impl Backend<ClientInfo>, config: HubConfig) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                backend: Arc::new(backend),
+                config,
+            }),
+            runtime: PhantomData,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HubConfig {
+        &self.shared.config
+    }
+
+    /// The back end.
+    pub fn backend(&self) -> &Arc<dyn Backend<ClientInfo>> {
+        &self.shared.backend
+    }
+
+    /// The back end's local publisher: its subscribers and statistics.
+    pub fn publisher(&self) -> &Publisher<ClientInfo> {
+        self.shared.publisher()
+    }
+
+    /// The routes, to serve or to mount in an axum application (under any
+    /// prefix: the chat page's URLs are relative).
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let shared = &self.shared;
+        let config = &shared.config;
+        let access = Arc::clone(shared);
+        let events = Events::<ClientInfo, R>::with_access(
+            Arc::clone(&shared.backend),
+            move |parts: &Parts, channels: &[String]| -> Result<ClientInfo, Refusal> {
+                auth::check(
+                    access.config.subscribe_token(),
+                    parts,
+                    auth::Action::Subscribe,
+                )?;
+                Ok(ClientInfo::from_parts(parts, channels.to_vec()))
+            },
+        )
+        .keep_alive(config.keep_alive())
+        .retry(Some(config.retry()));
+
+        let mut router = Router::new();
+        if config.chat_page() {
+            router = router.route("/", get(routes::chat_page));
+        }
+        let router = router
+            .route("/publish", post(routes::publish))
+            .route("/channels/{name}/subscribers", get(routes::subscribers))
+            .route("/channels/{name}/close", post(routes::close_channel))
+            .route("/health", get(routes::health))
+            .with_state(Arc::clone(shared))
+            .merge(events.router())
+            .fallback(routes::not_found)
+            .method_not_allowed_fallback(routes::method_not_allowed);
+        cors::layer(router, config.cors_origins())
+    }
+
+    /// The hub as a hyper service (for [`serve`](crate::server::serve) or
+    /// hyper's own connection builders).
+    pub fn service(&self) -> HubService {
+        TowerToHyperService::new(self.router())
+    }
+
+    /// Ends every stream with a `retry:` hint of the configured
+    /// reconnection time, and refuses new ones: how a hub stops. Clients
+    /// come back to another node, or to this one once it has restarted.
+    pub fn close(&self) {
+        let retry = Frame::retry(self.shared.config.retry());
+        // Only fails if the publisher was closed already: nothing to end.
+        let _ = self.publisher().close_with(Some(retry));
+    }
+}
+
+impl<R: Serve> Hub<R> {
+    /// Serves the hub alone on `listener` until `shutdown` resolves, each
+    /// connection a task of `executor`; then it [closes](Self::close) every
+    /// stream, lets requests in flight finish, and returns.
+    pub async fn serve<E>(
+        &self,
+        listener: R::Listener,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()>
+    where
+        E: Executor<ConnectionTask>,
+    {
+        let hub = self.clone();
+        let shutdown = async move {
+            shutdown.await;
+            tracing::info!("shutting down: ending every stream with a retry hint");
+            hub.close();
+        };
+        crate::server::serve::<R, _, _, _>(listener, self.service(), executor, shutdown).await
+    }
+}
