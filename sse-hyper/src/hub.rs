@@ -40,20 +40,23 @@
 //! ```
 
 mod auth;
+mod client;
 mod config;
 mod cors;
 mod publish;
+mod rate;
 mod routes;
 
 use core::fmt;
 use core::marker::PhantomData;
 use std::io;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use axum::Router;
 use axum::routing::{get, post};
+use http::StatusCode;
 use http::header::USER_AGENT;
 use http::request::Parts;
 use hyper::rt::Executor;
@@ -62,39 +65,36 @@ use sse_proto::Frame;
 use sse_proto::publisher::Publisher;
 
 use crate::rt::{Runtime, Serve};
-use crate::server::{Backend, ClientAddr, ConnectionTask, Events, Refusal};
+use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server};
 
-pub use config::{DEFAULT_BODY_OVERHEAD, HubConfig};
+pub use config::{
+    DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig,
+};
 
 /// What the hub keeps about each subscriber: its properties in the
 /// publisher, listed by `GET /channels/{name}/subscribers`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct ClientInfo {
     remote: Option<SocketAddr>,
+    client_ip: Option<IpAddr>,
     connected_at: SystemTime,
     user_agent: Option<String>,
     channels: Vec<String>,
+    /// The client address's stream slot, given back with the last clone.
+    slot: Option<Arc<client::StreamSlot>>,
 }
 
 impl ClientInfo {
-    /// What a request head says about its client: the address from
-    /// [`ClientAddr`] (set by [`serve`](crate::server::serve)) or, with the
-    /// `axum-connect-info` feature, axum's `ConnectInfo<SocketAddr>`; the
-    /// `User-Agent`; and the channels it subscribes to.
+    /// What a request head says about its client: the socket's address
+    /// (from [`ClientAddr`](crate::server::ClientAddr), set by
+    /// [`serve`](crate::server::serve), or with the `axum-connect-info`
+    /// feature axum's `ConnectInfo<SocketAddr>`), the `User-Agent`, and the
+    /// channels it subscribes to.
     pub fn from_parts(parts: &Parts, channels: Vec<String>) -> Self {
-        let remote = parts
-            .extensions
-            .get::<ClientAddr>()
-            .map(|address| address.0);
-        #[cfg(feature = "axum-connect-info")]
-        let remote = remote.or_else(|| {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|info| info.0)
-        });
+        let remote = client::socket_addr(parts);
         Self {
             remote,
+            client_ip: remote.map(|address| address.ip()),
             connected_at: SystemTime::now(),
             user_agent: parts
                 .headers
@@ -102,12 +102,20 @@ impl ClientInfo {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
             channels,
+            slot: None,
         }
     }
 
-    /// The client's address, when the server said it.
+    /// The address of the socket the client came on, when the server said
+    /// it (a proxy's, behind one).
     pub fn remote(&self) -> Option<SocketAddr> {
         self.remote
+    }
+
+    /// The client's address: the socket's, or behind a trusted proxy the
+    /// one it forwarded.
+    pub fn client_ip(&self) -> Option<IpAddr> {
+        self.client_ip
     }
 
     /// When it subscribed.
@@ -130,9 +138,43 @@ impl ClientInfo {
 struct Shared {
     backend: Arc<dyn Backend<ClientInfo>>,
     config: HubConfig,
+    streams: Arc<client::Streams>,
+    rate: Option<rate::RateLimit>,
+    /// What [`Hub::serve`] counts, once it serves.
+    served: OnceLock<Arc<ServeStats>>,
 }
 
 impl Shared {
+    /// The client address of a request.
+    fn client_ip(&self, parts: &Parts) -> Option<IpAddr> {
+        client::client_ip(parts, self.config.trusted_proxies())
+    }
+
+    /// What the access hook does: checks the subscribe token, gives the
+    /// client one of its address's stream slots, and says who it is.
+    fn admit(&self, parts: &Parts, channels: &[String]) -> Result<ClientInfo, Refusal> {
+        auth::check(
+            self.config.subscribe_token(),
+            parts,
+            auth::Action::Subscribe,
+        )?;
+        let mut info = ClientInfo::from_parts(parts, channels.to_vec());
+        info.client_ip = self.client_ip(parts);
+        if let Some(ip) = info.client_ip {
+            let slot = self.streams.take(ip).ok_or_else(|| {
+                Refusal::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "this client address holds {} streams, the limit",
+                        self.config.max_streams_per_client()
+                    ),
+                )
+            })?;
+            info.slot = Some(Arc::new(slot));
+        }
+        Ok(info)
+    }
+
     fn publisher(&self) -> &Publisher<ClientInfo> {
         self.backend.publisher()
     }
@@ -181,7 +223,10 @@ impl<R: Runtime> Hub<R> {
         Self {
             shared: Arc::new(Shared {
                 backend: Arc::new(backend),
+                streams: client::Streams::new(config.max_streams_per_client()),
+                rate: config.publish_rate().map(rate::RateLimit::new),
                 config,
+                served: OnceLock::new(),
             }),
             runtime: PhantomData,
         }
@@ -210,14 +255,7 @@ impl<R: Runtime> Hub<R> {
         let access = Arc::clone(shared);
         let events = Events::<ClientInfo, R>::with_access(
             Arc::clone(&shared.backend),
-            move |parts: &Parts, channels: &[String]| -> Result<ClientInfo, Refusal> {
-                auth::check(
-                    access.config.subscribe_token(),
-                    parts,
-                    auth::Action::Subscribe,
-                )?;
-                Ok(ClientInfo::from_parts(parts, channels.to_vec()))
-            },
+            move |parts: &Parts, channels: &[String]| access.admit(parts, channels),
         )
         .keep_alive(config.keep_alive())
         .retry(Some(config.retry()));
@@ -227,14 +265,15 @@ impl<R: Runtime> Hub<R> {
             router = router.route("/", get(routes::chat_page));
         }
         let router = router
-            .route("/publish", post(routes::publish))
+            .route("/publish", post(routes::publish::<R>))
             .route("/channels/{name}/subscribers", get(routes::subscribers))
             .route("/channels/{name}/close", post(routes::close_channel))
             .route("/health", get(routes::health))
             .with_state(Arc::clone(shared))
             .merge(events.router())
             .fallback(routes::not_found)
-            .method_not_allowed_fallback(routes::method_not_allowed);
+            .method_not_allowed_fallback(routes::method_not_allowed)
+            .layer(axum::middleware::from_fn(routes::framing));
         cors::layer(router, config.cors_origins())
     }
 
@@ -256,8 +295,11 @@ impl<R: Runtime> Hub<R> {
 
 impl<R: Serve> Hub<R> {
     /// Serves the hub alone on `listener` until `shutdown` resolves, each
-    /// connection a task of `executor`; then it [closes](Self::close) every
-    /// stream, lets requests in flight finish, and returns.
+    /// connection a task of `executor`, under the connection rules of
+    /// [`HubConfig::serve`] (head and idle timeouts, head caps, the pending
+    /// caps, the write timeout; see [`server::serve`](crate::server)); then
+    /// it [closes](Self::close) every stream, lets requests in flight
+    /// finish within the shutdown timeout, and returns.
     pub async fn serve<E>(
         &self,
         listener: R::Listener,
@@ -273,6 +315,16 @@ impl<R: Serve> Hub<R> {
             tracing::info!("shutting down: ending every stream with a retry hint");
             hub.close();
         };
-        crate::server::serve::<R, _, _, _>(listener, self.service(), executor, shutdown).await
+        let mut rules = self.shared.config.serve().clone();
+        if rules.trusted_proxies().is_empty() {
+            rules =
+                rules.with_trusted_proxies(self.shared.config.trusted_proxies().iter().copied());
+        }
+        let server = Server::new(rules);
+        // The first serve's figures are the ones /health reports.
+        let _ = self.shared.served.set(Arc::clone(server.stats()));
+        server
+            .serve::<R, _, _, _>(listener, self.service(), executor, shutdown)
+            .await
     }
 }

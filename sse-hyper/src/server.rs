@@ -60,7 +60,12 @@ pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealt
 #[cfg(feature = "hub")]
 pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
-pub use serve::{ClientAddr, ConnectionTask, serve};
+pub use serve::{
+    ClientAddr, ConnectionHandle, ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServeConfig,
+    ServeCounts, ServeStats, Server, serve,
+};
 pub use service::EventsService;
 pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
@@ -130,7 +135,7 @@ struct KeepAlive<R: Runtime> {
 
 /// `now + by`, or far in the future when that does not fit in an
 /// `Instant`: a keep-alive interval of `Duration::MAX` means never.
-fn after(now: Instant, by: Duration) -> Instant {
+pub(crate) fn after(now: Instant, by: Duration) -> Instant {
     const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
     now.checked_add(by)
         .or_else(|| now.checked_add(FAR))

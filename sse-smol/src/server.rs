@@ -44,9 +44,10 @@ use hyper::service::Service;
 use crate::SmolRuntime;
 
 pub use sse_hyper::server::{
-    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
-    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
-    LinkHealth, PublishReply, Refusal, headers,
+    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
+    ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
+    LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
+    headers,
 };
 
 /// An event stream as an HTTP response body, with keep-alive comments on

@@ -30,9 +30,10 @@
 
 pub use hyper_util::rt::TokioExecutor;
 pub use sse_hyper::server::{
-    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
-    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
-    LinkHealth, PublishReply, Refusal, headers,
+    Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
+    ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
+    LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
+    headers,
 };
 
 use std::error::Error as StdError;

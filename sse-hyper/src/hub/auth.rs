@@ -30,7 +30,7 @@ impl Action {
 /// The token in `Authorization: Bearer TOKEN`; the scheme matches in any
 /// case (RFC 9110, section 11.1). `None` without the header; a header of
 /// another scheme is no token.
-fn bearer(parts: &Parts) -> Option<&str> {
+pub(super) fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme

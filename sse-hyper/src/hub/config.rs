@@ -4,16 +4,29 @@
 use core::fmt;
 use core::time::Duration;
 
+use ipnet::IpNet;
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
+
+use crate::server::ServeConfig;
 
 /// How much larger than the largest event a publish body may be: room for
 /// the JSON around the data.
 pub const DEFAULT_BODY_OVERHEAD: usize = 4096;
 
+/// How long a publish body may take to arrive, from its head.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The most streams one client address may hold at once.
+pub const DEFAULT_MAX_STREAMS_PER_CLIENT: usize = 1000;
+
 /// What a [`Hub`](super::Hub) allows: tokens, CORS origins, the data it
-/// accepts, and the streams' keep-alive and `retry:` hint. Sizes, queues,
-/// history and the number of subscribers are the back end's publisher's
-/// ([`PublisherConfig`](sse_proto::publisher::PublisherConfig)).
+/// accepts, the streams' keep-alive and `retry:` hint, and the request
+/// rules of the open internet (a body deadline, streams per client
+/// address, a publish rate, trusted proxies). Sizes, queues, history and
+/// the number of subscribers are the back end's publisher's
+/// ([`PublisherConfig`](sse_proto::publisher::PublisherConfig)); the
+/// connection rules of [`Hub::serve`](super::Hub::serve) are a
+/// [`ServeConfig`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -36,6 +49,11 @@ pub struct HubConfig {
     keep_alive: Option<Duration>,
     retry: Duration,
     chat_page: bool,
+    body_timeout: Duration,
+    max_streams_per_client: usize,
+    publish_rate: Option<u32>,
+    trusted_proxies: Vec<IpNet>,
+    serve: ServeConfig,
 }
 
 impl fmt::Debug for HubConfig {
@@ -49,6 +67,11 @@ impl fmt::Debug for HubConfig {
             .field("keep_alive", &self.keep_alive)
             .field("retry", &self.retry)
             .field("chat_page", &self.chat_page)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_streams_per_client", &self.max_streams_per_client)
+            .field("publish_rate", &self.publish_rate)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("serve", &self.serve)
             .finish()
     }
 }
@@ -62,7 +85,10 @@ impl Default for HubConfig {
 impl HubConfig {
     /// Open to all (no tokens), no CORS origins, any text as data,
     /// keep-alive comments every [`DEFAULT_KEEP_ALIVE`], a `retry:` hint of
-    /// [`DEFAULT_RECONNECTION_TIME`], and the chat page at `/`.
+    /// [`DEFAULT_RECONNECTION_TIME`], the chat page at `/`, bodies within
+    /// [`DEFAULT_BODY_TIMEOUT`], [`DEFAULT_MAX_STREAMS_PER_CLIENT`] streams
+    /// per client address, no publish rate, no trusted proxy, and the
+    /// default [`ServeConfig`].
     pub fn new() -> Self {
         Self {
             publish_token: None,
@@ -72,6 +98,11 @@ impl HubConfig {
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
             retry: DEFAULT_RECONNECTION_TIME,
             chat_page: true,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_streams_per_client: DEFAULT_MAX_STREAMS_PER_CLIENT,
+            publish_rate: None,
+            trusted_proxies: Vec::new(),
+            serve: ServeConfig::new(),
         }
     }
 
@@ -130,6 +161,68 @@ impl HubConfig {
     pub fn with_chat_page(mut self, serve: bool) -> Self {
         self.chat_page = serve;
         self
+    }
+
+    /// How long a publish body may take to arrive (else `408`).
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// The most streams one client address may hold at once (more get
+    /// `429`).
+    pub fn with_max_streams_per_client(mut self, streams: usize) -> Self {
+        self.max_streams_per_client = streams;
+        self
+    }
+
+    /// The most publishes per second per publisher: per token, or per
+    /// client address where publishing needs none (more get `429` with
+    /// `Retry-After`); `None`: no limit.
+    pub fn with_publish_rate(mut self, per_second: Option<u32>) -> Self {
+        self.publish_rate = per_second.filter(|&rate| rate > 0);
+        self
+    }
+
+    /// Proxies in front of the hub (addresses or CIDR ranges): for their
+    /// requests the client address is the one they forward (`Forwarded`,
+    /// else `X-Forwarded-For`), which those headers are ignored from
+    /// anyone else. Also exempts them from the per-client connection cap
+    /// of [`Hub::serve`](super::Hub::serve).
+    pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
+        self
+    }
+
+    /// The connection rules of [`Hub::serve`](super::Hub::serve).
+    pub fn with_serve(mut self, serve: ServeConfig) -> Self {
+        self.serve = serve;
+        self
+    }
+
+    /// The body deadline.
+    pub fn body_timeout(&self) -> Duration {
+        self.body_timeout
+    }
+
+    /// The streams per client address.
+    pub fn max_streams_per_client(&self) -> usize {
+        self.max_streams_per_client
+    }
+
+    /// The publish rate, if any.
+    pub fn publish_rate(&self) -> Option<u32> {
+        self.publish_rate
+    }
+
+    /// The trusted proxies.
+    pub fn trusted_proxies(&self) -> &[IpNet] {
+        &self.trusted_proxies
+    }
+
+    /// The connection rules of [`Hub::serve`](super::Hub::serve).
+    pub fn serve(&self) -> &ServeConfig {
+        &self.serve
     }
 
     /// The publish token, if any.

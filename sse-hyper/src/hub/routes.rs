@@ -7,7 +7,7 @@ use std::time::UNIX_EPOCH;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
 use axum::response::{IntoResponse, Response};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use http::{Method, StatusCode, Uri};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Value, json};
@@ -16,6 +16,7 @@ use sse_proto::publisher::{ChannelList, close_event};
 use super::auth::{self, Action};
 use super::publish::Publication;
 use super::{ClientInfo, Shared};
+use crate::rt::Runtime;
 use crate::server::{BackendHealth, Refusal, channel_refusal};
 
 /// The chat page: plain HTML and JavaScript, no build step; its URLs are
@@ -39,6 +40,22 @@ fn epoch_ms(time: std::time::SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).map_or(0, |elapsed| {
         u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
     })
+}
+
+/// `400` and the connection closed for a request framed by both
+/// `Content-Length` and `Transfer-Encoding` (RFC 9112, section 6.3), where
+/// the server in front lets such a request through: its body cannot be
+/// trusted, so nothing of it is ever published.
+pub(super) async fn framing(request: Request, next: axum::middleware::Next) -> Response {
+    let headers = request.headers();
+    if headers.contains_key(http::header::CONTENT_LENGTH)
+        && headers.contains_key(http::header::TRANSFER_ENCODING)
+    {
+        return Refusal::bad_request("Content-Length together with Transfer-Encoding")
+            .header(http::header::CONNECTION, HeaderValue::from_static("close"))
+            .into_response();
+    }
+    next.run(request).await
 }
 
 pub(super) async fn chat_page() -> Response {
@@ -66,10 +83,30 @@ pub(super) async fn method_not_allowed(method: Method, uri: Uri) -> Refusal {
     )
 }
 
-/// Reads a request body of at most `limit` bytes: `413` over it, `400`
-/// when the body cannot be read (a malformed chunked body, say).
-async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, Refusal> {
-    match Limited::new(body, limit).collect().await {
+/// Reads a request body of at most `limit` bytes within `timeout`: `413`
+/// over the limit, `408` too slow, `400` when the body cannot be read (a
+/// malformed or truncated chunked body, say).
+async fn read_body<R: Runtime>(
+    body: Body,
+    limit: usize,
+    timeout: core::time::Duration,
+) -> Result<bytes::Bytes, Refusal> {
+    let mut collect = core::pin::pin!(Limited::new(body, limit).collect());
+    let mut deadline = R::sleep_until(crate::server::after(R::now(), timeout));
+    let collected = core::future::poll_fn(|cx| {
+        if let core::task::Poll::Ready(collected) = collect.as_mut().poll(cx) {
+            return core::task::Poll::Ready(Some(collected));
+        }
+        core::pin::Pin::new(&mut deadline).poll(cx).map(|_| None)
+    })
+    .await;
+    let Some(collected) = collected else {
+        return Err(Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the body did not arrive within {timeout:?}"),
+        ));
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -81,8 +118,11 @@ async fn read_body(body: Body, limit: usize) -> Result<bytes::Bytes, Refusal> {
     }
 }
 
-pub(super) async fn publish(State(hub): State<Arc<Shared>>, request: Request) -> Response {
-    match try_publish(&hub, request).await {
+pub(super) async fn publish<R: Runtime>(
+    State(hub): State<Arc<Shared>>,
+    request: Request,
+) -> Response {
+    match try_publish::<R>(&hub, request).await {
         Ok(response) => response,
         Err(refusal) => {
             tracing::debug!(status = %refusal.status(), message = refusal.message(), "publish refused");
@@ -91,10 +131,32 @@ pub(super) async fn publish(State(hub): State<Arc<Shared>>, request: Request) ->
     }
 }
 
-async fn try_publish(hub: &Shared, request: Request) -> Result<Response, Refusal> {
+/// `429` once a publisher has used its rate: by its token, or its
+/// address where publishing takes none.
+fn check_rate<R: Runtime>(hub: &Shared, parts: &http::request::Parts) -> Result<(), Refusal> {
+    let Some(rate) = &hub.rate else {
+        return Ok(());
+    };
+    let key = match (auth::bearer(parts), hub.client_ip(parts)) {
+        (Some(token), _) => token.as_bytes().to_vec(),
+        (None, Some(ip)) => ip.to_string().into_bytes(),
+        (None, None) => Vec::new(),
+    };
+    rate.take(&key, R::now()).map_err(|wait| {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Refusal::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many publishes: slow down",
+        )
+        .header(RETRY_AFTER, HeaderValue::from(seconds.max(1)))
+    })
+}
+
+async fn try_publish<R: Runtime>(hub: &Shared, request: Request) -> Result<Response, Refusal> {
     let (parts, body) = request.into_parts();
     auth::check(hub.config.publish_token(), &parts, Action::Publish)?;
-    let body = read_body(body, hub.body_limit()).await?;
+    check_rate::<R>(hub, &parts)?;
+    let body = read_body::<R>(body, hub.body_limit(), hub.config.body_timeout()).await?;
     let publication = Publication::read(&parts, &body)?;
     if hub.config.json_data() {
         publication.check_json()?;
@@ -136,6 +198,7 @@ pub(super) async fn subscribers(
             json!({
                 "id": subscriber.id().get(),
                 "remote": info.remote().map(|address| address.to_string()),
+                "client": info.client_ip().map(|ip| ip.to_string()),
                 "connectedAt": epoch_ms(info.connected_at()),
                 "userAgent": info.user_agent(),
                 "channels": info.channels(),
@@ -180,6 +243,19 @@ pub(super) async fn health(State(hub): State<Arc<Shared>>) -> Response {
         "lagDisconnects": stats.lag_disconnects,
         "historyEvents": stats.history_events,
     });
+    if let Some(served) = hub.served.get() {
+        let counts = served.counts();
+        body["connections"] = json!({
+            "open": counts.open,
+            "pending": counts.pending,
+            "accepted": counts.accepted,
+            "refusedPending": counts.refused_pending,
+            "refusedClient": counts.refused_client,
+            "headTimeouts": counts.head_timeouts,
+            "badHeads": counts.bad_heads,
+            "writeTimeouts": counts.write_timeouts,
+        });
+    }
     if let Some(link) = link {
         body[kind] = json!({
             "link": if link.up { "up" } else { "down" },

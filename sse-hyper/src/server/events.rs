@@ -20,7 +20,7 @@ use sse_proto::publisher::{
 };
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
-use super::{Backend, BackendError, SseBody, query};
+use super::{Backend, BackendError, ConnectionHandle, SseBody, query};
 use crate::rt::Runtime;
 
 /// The path of the ready endpoint: `GET /events?channel=..`.
@@ -398,6 +398,10 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
                 .keep_alive(None)
                 .retry(Some(self.retry.unwrap_or(DEFAULT_RECONNECTION_TIME))));
         };
+        // A connection that carries a stream no longer counts as pending.
+        if let Some(connection) = parts.extensions.get::<ConnectionHandle>() {
+            connection.became_stream();
+        }
         Ok(SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry))

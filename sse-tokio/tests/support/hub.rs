@@ -51,11 +51,17 @@ impl Hub {
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the hub to exit.
-    pub(crate) fn interrupt(mut self) -> std::process::ExitStatus {
+    pub(crate) fn interrupt(self) -> std::process::ExitStatus {
+        self.signal("-INT")
+    }
+
+    /// Sends `signal` (`-TERM`, say) and waits up to 20 s for the hub to
+    /// exit.
+    pub(crate) fn signal(mut self, signal: &str) -> std::process::ExitStatus {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()
-            .expect("kill -INT");
+            .expect("kill");
         assert!(status.success());
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -64,7 +70,7 @@ impl Hub {
             }
             assert!(
                 Instant::now() < deadline,
-                "the hub did not stop within 20 s of Ctrl-C"
+                "the hub did not stop within 20 s of {signal}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }

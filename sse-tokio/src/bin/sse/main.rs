@@ -2,6 +2,7 @@
 
 mod filters;
 mod json;
+mod limits;
 mod listen;
 mod publish;
 mod serve;

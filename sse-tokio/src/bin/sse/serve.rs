@@ -9,6 +9,8 @@ use sse_tokio::proto::publisher::{Publisher, PublisherConfig};
 use sse_tokio::redis::{RedisConfig, RedisPublisher};
 use sse_tokio::server::TokioExecutor;
 
+use crate::limits::LimitArgs;
+
 /// Options of `sse serve`; each can also come from the environment.
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
@@ -110,6 +112,8 @@ pub(crate) struct ServeArgs {
         default_value_t = 1000
     )]
     redis_retention: usize,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Log level: off, error, warn, info, debug or trace.
     #[arg(long, env = "SSE_LOG", default_value = "info")]
     log_level: tracing::level_filters::LevelFilter,
@@ -144,6 +148,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_cors_origins(args.cors_origins)
         .with_keep_alive((args.keepalive > 0).then(|| Duration::from_secs(args.keepalive)))
         .with_retry(Duration::from_millis(args.retry));
+    let hub_config = args.limits.apply(hub_config)?;
     let hub = match redis_url {
         None => Hub::new(publisher, hub_config),
         Some(url) => {

@@ -1,0 +1,115 @@
+//! `sse serve`'s limits for the open internet, turned into the hub's
+//! request rules and its server's connection rules.
+
+use std::time::Duration;
+
+use sse_tokio::hub::HubConfig;
+use sse_tokio::server::ServeConfig;
+
+/// Seconds, whole or not (`0.5`), as a duration.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text}"))?;
+    Duration::try_from_secs_f64(value).map_err(|error| format!("{text}: {error}"))
+}
+
+/// Time limits and caps; each also comes from the environment.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Limits for the open internet")]
+pub(crate) struct LimitArgs {
+    /// Seconds a new connection has to send its first request head.
+    #[arg(long, env = "SSE_HEAD_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = seconds)]
+    head_timeout: Duration,
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "SSE_IDLE_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = seconds)]
+    idle_timeout: Duration,
+    /// Seconds a publish body has to arrive (else 408).
+    #[arg(long, env = "SSE_BODY_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Seconds a client may take nothing of what is written before it is cut.
+    #[arg(long, env = "SSE_WRITE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
+    write_timeout: Duration,
+    /// Seconds requests in flight have to finish at shutdown.
+    #[arg(long, env = "SSE_SHUTDOWN_TIMEOUT", value_name = "SECONDS", default_value = "5", value_parser = seconds)]
+    shutdown_timeout: Duration,
+    /// The largest request head, in bytes (more: 431).
+    #[arg(long, env = "SSE_MAX_HEAD_SIZE", value_name = "BYTES", default_value_t = 16 * 1024)]
+    max_head_size: usize,
+    /// The most header fields in a request head (more: 431).
+    #[arg(long, env = "SSE_MAX_HEADERS", value_name = "N", default_value_t = 64)]
+    max_headers: usize,
+    /// The most connections that are not streams yet, in all.
+    #[arg(
+        long,
+        env = "SSE_MAX_PENDING",
+        value_name = "N",
+        default_value_t = 1024
+    )]
+    max_pending: usize,
+    /// The most connections that are not streams yet, per client address.
+    #[arg(
+        long,
+        env = "SSE_MAX_PENDING_PER_CLIENT",
+        value_name = "N",
+        default_value_t = 64
+    )]
+    max_pending_per_client: usize,
+    /// The most streams one client address may hold (more: 429).
+    #[arg(
+        long,
+        env = "SSE_MAX_STREAMS_PER_CLIENT",
+        value_name = "N",
+        default_value_t = 1000
+    )]
+    max_streams_per_client: usize,
+    /// The most publishes per second per token (or per address without one; 0: no limit).
+    #[arg(
+        long,
+        env = "SSE_PUBLISH_RATE",
+        value_name = "PER_SECOND",
+        default_value_t = 0
+    )]
+    publish_rate: u32,
+    /// A proxy in front of the hub (address or CIDR), whose Forwarded or
+    /// X-Forwarded-For header gives the client address; repeat or separate
+    /// with commas.
+    #[arg(
+        long = "trusted-proxy",
+        env = "SSE_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_name = "CIDR"
+    )]
+    trusted_proxies: Vec<String>,
+}
+
+impl LimitArgs {
+    /// The limits set on `config`.
+    pub(crate) fn apply(self, config: HubConfig) -> Result<HubConfig, String> {
+        let proxies = self
+            .trusted_proxies
+            .iter()
+            .map(|proxy| {
+                proxy
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| proxy.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("--trusted-proxy {proxy}: not an address or CIDR range"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let serve = ServeConfig::new()
+            .with_head_timeout(self.head_timeout)
+            .with_idle_timeout(self.idle_timeout)
+            .with_write_timeout(self.write_timeout)
+            .with_shutdown_timeout(self.shutdown_timeout)
+            .with_max_head_bytes(self.max_head_size)
+            .with_max_headers(self.max_headers)
+            .with_max_pending(self.max_pending)
+            .with_max_pending_per_client(self.max_pending_per_client);
+        Ok(config
+            .with_body_timeout(self.body_timeout)
+            .with_max_streams_per_client(self.max_streams_per_client)
+            .with_publish_rate(Some(self.publish_rate))
+            .with_trusted_proxies(proxies)
+            .with_serve(serve))
+    }
+}
