@@ -44,7 +44,7 @@ pub enum Item {
     /// An event.
     Event(EventBuf),
     /// A comment, when the decoder's limits report comments
-    /// ([`Limits::comments`](sse_proto::Limits::comments)).
+    /// ([`Limits::with_max_comment_len`](sse_proto::Limits::with_max_comment_len)).
     Comment(String),
 }
 

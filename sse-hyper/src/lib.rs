@@ -121,7 +121,7 @@ pub use writer::EventWriter;
 /// The decoder the readers, [`EventStream`] and the client use unless given
 /// another: default [`Limits`] (ids up to 256 bytes, event types up to 128,
 /// comments not reported) and events of up to
-/// [`DEFAULT_MAX_EVENT_LEN`](sse_proto::DEFAULT_MAX_EVENT_LEN) bytes of data. Its buffer is
+/// [`DEFAULT_MAX_EVENT_LEN`] bytes of data. Its buffer is
 /// allocated zeroed, so memory that events never reach is never touched.
 pub fn default_decoder() -> Decoder<Box<[u8]>> {
     Decoder::with_capacity(DEFAULT_MAX_EVENT_LEN, Limits::new())

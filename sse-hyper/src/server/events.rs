@@ -266,7 +266,7 @@ type Access<P> = dyn Fn(&Parts, Vec<String>) -> AccessFuture<P> + Send + Sync;
 
 /// A ready event-stream endpoint over a [`Publisher`], like a blueprint to
 /// mount: `GET /events?channel=a&channel=b` subscribes to the channels named
-/// (the [default channel](DEFAULT_CHANNEL) when none is), resuming from the
+/// (the [default channel](sse_proto::publisher::DEFAULT_CHANNEL) when none is), resuming from the
 /// [`LastEventId`], once the access hook has accepted the request and given
 /// the subscriber's properties.
 ///
