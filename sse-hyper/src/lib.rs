@@ -128,3 +128,9 @@ pub use writer::EventWriter;
 pub fn default_decoder() -> Decoder<Box<[u8]>> {
     Decoder::with_capacity(DEFAULT_MAX_EVENT_LEN, Limits::new())
 }
+
+/// This crate's README: its examples compile as doctests, so it cannot drift
+/// from the code (the one that needs a server is `no_run`).
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -12,7 +12,9 @@
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use sse_proto::{Client, DecodeError, Decoder, Instant};
+#[cfg(feature = "client")]
+use sse_proto::{Client, Instant};
+use sse_proto::{DecodeError, Decoder};
 
 /// Where a pump's bytes come from.
 pub(crate) trait Source {
@@ -47,11 +49,13 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Feed for Decoder<B> {
 }
 
 /// The client model as a [`Feed`], at one instant.
+#[cfg(feature = "client")]
 pub(crate) struct ClientFeed<'c, B> {
     pub(crate) client: &'c mut Client<B>,
     pub(crate) now: Instant,
 }
 
+#[cfg(feature = "client")]
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Feed for ClientFeed<'_, B> {
     #[inline]
     fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {

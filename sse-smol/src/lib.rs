@@ -90,3 +90,9 @@ pub type Builder = sse_hyper::Builder<SmolRuntime>;
 pub mod hub;
 #[cfg(feature = "server")]
 pub mod server;
+
+/// This crate's README: its examples compile as doctests, so it cannot drift
+/// from the code (the server is `no_run`; the readers and writers run).
+#[cfg(all(doctest, feature = "server"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
