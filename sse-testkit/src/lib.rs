@@ -14,6 +14,18 @@
 //!   corpora.
 //! - `publisher_model` (feature `publisher`): the fan-out `Publisher`
 //!   against a plain model, for the `publisher` fuzz target.
+//! - `suites` (feature `suites`): the behaviour tests every runtime runs,
+//!   as functions generic over `rt::TestRuntime`, the few things a suite
+//!   needs from a runtime; `behaviour_suite!(MyRuntime)` makes them
+//!   `#[test]`s. With what they use: `scripted` readers, a
+//!   `scripted_server` on std threads, a plain hyper `http_client`.
+//!
+//! ```text
+//!  sse-proto/tests ──▶ vectors, oracle, fuzz_props, publisher_model ◀── fuzz/
+//!  sse-tokio/tests ─┐
+//!  sse-smol/tests  ─┼─▶ behaviour_suite!(their TestRuntime) ──▶ suites
+//!  sse-hyper/tests ─┘    (sse-hyper's: rt::KitRuntime, on tokio)
+//! ```
 //!
 //! This is test code: it panics, on purpose, when a property does not hold.
 //!
@@ -23,9 +35,24 @@
 //! the decoder properties without hyper or a runtime.
 //!
 //! - `publisher`: `publisher_model` (sse-proto with `std`).
+//! - `suites`: the suites and `rt::TestRuntime`, over sse-hyper's client
+//!   and server; no runtime.
+//! - `rustls`: the suites' https tests.
+//! - `kit-runtime`: `rt::KitRuntime`, sse-hyper's runtime traits on tokio,
+//!   for sse-hyper's own tests.
 
 pub mod fuzz_props;
+#[cfg(feature = "suites")]
+pub mod http_client;
 pub mod oracle;
 #[cfg(feature = "publisher")]
 pub mod publisher_model;
+#[cfg(feature = "suites")]
+pub mod rt;
+#[cfg(feature = "suites")]
+pub mod scripted;
+#[cfg(feature = "suites")]
+pub mod scripted_server;
+#[cfg(feature = "suites")]
+pub mod suites;
 pub mod vectors;

@@ -1,6 +1,6 @@
 //! Decoding test vectors: frames as owned values ([`Out`]), a roomy
 //! decoder, and [`check`], which feeds a vector whole, split at every point
-//! and one byte at a time, and asks the [oracle](crate::oracle) too.
+//! and one byte at a time, and asks the [`oracle`] too.
 
 use sse_proto::{DecodeError, Decoder, Frame, Limits};
 
