@@ -9,8 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_io::Timer;
-use futures_lite::future;
 use hyper::body::Incoming;
 use smol::Executor;
 use smol::net::{TcpListener, TcpStream};
@@ -18,15 +16,7 @@ use smol_hyper::rt::FuturesIo;
 use sse_smol::server::{Events, serve};
 use sse_smol::{Publisher, SmolRuntime};
 use sse_testkit::http_client::Got;
-
-/// Every await in these tests is bounded, so a bug fails instead of hanging.
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    future::or(future, async {
-        Timer::after(Duration::from_secs(20)).await;
-        panic!("timed out: {what}")
-    })
-    .await
-}
+use sse_testkit::rt::within;
 
 /// Runs a test on a fresh executor (with two extra threads, as a server
 /// would have).
@@ -78,7 +68,9 @@ async fn get(
     target: &str,
     headers: &[(&str, &str)],
 ) -> Client {
-    let stream = within("connect", TcpStream::connect(addr)).await.unwrap();
+    let stream = within::<SmolRuntime, _>("connect", TcpStream::connect(addr))
+        .await
+        .unwrap();
     let spawn = |connection| -> Box<dyn Send> {
         Box::new(executor.spawn(async move {
             let _ = connection.await;

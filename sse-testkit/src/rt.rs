@@ -7,7 +7,7 @@
 //! Those few things are [`TestRuntime`], implemented once per runtime in
 //! that runtime's tests (`sse-tokio/tests/behaviour.rs`,
 //! `sse-smol/tests/behaviour.rs`), and by this crate for
-//! [`KitRuntime`] (feature `kit-runtime`), which sse-hyper's own tests use.
+//! `KitRuntime` (feature `kit-runtime`), which sse-hyper's own tests use.
 //!
 //! [`run`] starts a test with a hang limit, [`within`] bounds one await and
 //! [`until`] polls a condition: a bug fails a test instead of hanging it,

@@ -5,7 +5,6 @@
 //! `tests/behaviour.rs`.
 #![cfg(all(feature = "server", feature = "axum"))]
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,14 +20,6 @@ use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
 use sse_tokio::{Publisher, TokioRuntime};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
-
-/// Every await in these tests is bounded, so a bug fails instead of hanging.
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
-}
 
 /// The plain hyper client of the server tests, on tokio's clock.
 type Client = sse_testkit::http_client::Client<TokioRuntime>;
@@ -67,14 +58,9 @@ async fn listen() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
-/// Waits until `check` holds, polling.
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    within(what, async {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+/// Waits until `check` holds, polling, for at most 20 s on tokio's clock.
+async fn until(what: &str, check: impl FnMut() -> bool) {
+    sse_testkit::rt::until::<TokioRuntime>(what, check).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
