@@ -1,10 +1,7 @@
 //! Arbitrary bytes through a small decoder: no panic, bounded memory, only the
 //! documented recoverable errors.
-//! The property lives in `sse-proto/tests/common/fuzz_props.rs`, shared with
-//! the stable corpus replay (`sse-proto/tests/fuzz_corpus.rs`).
+//! The property lives in `sse_testkit::fuzz_props`, shared with the stable
+//! corpus replay (`sse-proto/tests/fuzz_corpus.rs`).
 #![no_main]
 
-#[path = "../../sse-proto/tests/common/mod.rs"]
-mod common;
-
-libfuzzer_sys::fuzz_target!(|data: &[u8]| common::fuzz_props::decode(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| sse_testkit::fuzz_props::decode(data));

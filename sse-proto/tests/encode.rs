@@ -1,10 +1,8 @@
 //! The encoder: the exact bytes it writes, its refusals, and streaming a
 //! large frame through a small buffer.
 
-mod common;
-
-use common::{Out, decode_chunks};
 use sse_proto::{EncodeError, Event, EventId, EventType, FieldError, Frame, Text};
+use sse_testkit::vectors::{Out, decode_chunks};
 
 fn encode(frame: impl Into<Frame<'static>>) -> Vec<u8> {
     let frame = frame.into();
@@ -172,8 +170,8 @@ fn large_event_streams_through_a_small_buffer() {
         "a finished encoder writes nothing"
     );
 
-    let mut decoder = common::decoder(common::roomy(), 1 << 17);
-    let frames = common::feed(&mut decoder, &[&streamed]);
+    let mut decoder = sse_testkit::vectors::decoder(sse_testkit::vectors::roomy(), 1 << 17);
+    let frames = sse_testkit::vectors::feed(&mut decoder, &[&streamed]);
     assert!(
         frames == [Out::event("big", &data, "7")],
         "the streamed event does not decode back"

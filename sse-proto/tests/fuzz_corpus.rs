@@ -1,14 +1,12 @@
 //! The fuzz corpora, replayed on stable: every file under
 //! `fuzz/corpus/<target>/` goes through the same property functions as the
-//! fuzz target of that name (`common/fuzz_props.rs`). A file that breaks a
+//! fuzz target of that name (`sse_testkit::fuzz_props`). A file that breaks a
 //! property fails this test, naming the file.
-
-mod common;
 
 use std::panic;
 use std::path::PathBuf;
 
-use common::fuzz_props;
+use sse_testkit::fuzz_props;
 
 fn corpus(target: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -63,7 +61,7 @@ fn roundtrip_corpus() {
 #[cfg(feature = "std")]
 #[test]
 fn publisher_corpus() {
-    replay("publisher", common::publisher_model::publisher);
+    replay("publisher", sse_testkit::publisher_model::publisher);
 }
 
 /// The hand-built publisher seeds hold on stable too; with `SSE_FUZZ_SEEDS`
@@ -72,8 +70,8 @@ fn publisher_corpus() {
 #[test]
 fn publisher_seeds() {
     let root = std::env::var_os("SSE_FUZZ_SEEDS");
-    for seed in common::publisher_model::seeds() {
-        common::publisher_model::publisher(&seed);
+    for seed in sse_testkit::publisher_model::seeds() {
+        sse_testkit::publisher_model::publisher(&seed);
         if let Some(root) = &root {
             fuzz_props::write_seed(std::path::Path::new(root), "publisher", &seed);
         }

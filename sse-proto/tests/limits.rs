@@ -1,10 +1,8 @@
 //! Bounded memory: input that does not fit gives a clear, recoverable error,
 //! the decoder skips to the next event, and nothing already yielded is lost.
 
-mod common;
-
-use common::{Out, decoder, feed};
 use sse_proto::{DecodeError, Decoder, Limits};
+use sse_testkit::vectors::{Out, decoder, feed};
 
 fn data(data: &str) -> Out {
     Out::data(data)

@@ -5,11 +5,10 @@
 //! - `encode` writes exactly `encoded_len` bytes, and the resumable encoder
 //!   writes the same bytes through buffers of any size.
 
-mod common;
-
-use common::{Out, decoder, feed, oracle, roomy};
 use proptest::prelude::*;
 use sse_proto::{Event, EventId, EventType, Frame, Limits, Text};
+use sse_testkit::oracle;
+use sse_testkit::vectors::{Out, decoder, feed, roomy};
 
 /// Pieces that make event streams interesting: field names, separators,
 /// every kind of line end, BOM bytes, NUL, invalid UTF-8.

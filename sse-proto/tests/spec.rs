@@ -3,10 +3,8 @@
 //! `eventsource/format-*` vectors. Every vector is fed whole, split in two at
 //! every point and one byte at a time, and checked against the oracle too.
 
-mod common;
-
-use common::{Out, check, decode_chunks, decoder, feed, roomy};
 use sse_proto::{Decoder, EventId, Frame};
+use sse_testkit::vectors::{Out, check, decode_chunks, decoder, feed, roomy};
 
 /// `name: input => [expected frames];` becomes a test that runs `check`.
 macro_rules! vectors {

@@ -1,63 +1,125 @@
-//! The behaviour tests shared with `sse-smol` (in `tests/shared/`), run on
-//! tokio: the same files, compiled against this crate.
+//! The behaviour suites every runtime runs (`sse_testkit::suites`: readers
+//! and writers, `EventStream`, `EventSource`, the `Events` endpoint), on
+//! tokio: [`TokioRuntime`] for sse-hyper's types, and here what else the
+//! suites need from tokio.
+#![cfg(all(feature = "client", feature = "server"))]
 
-use sse_tokio as sse;
+use std::error::Error as StdError;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-#[path = "shared/reader.rs"]
-mod reader;
-#[path = "shared/scripted.rs"]
-mod scripted;
-#[path = "shared/server.rs"]
-mod server;
-#[cfg(feature = "client")]
-#[path = "shared/source.rs"]
-mod source;
-#[path = "shared/stream.rs"]
-mod stream;
+use http_body::Body;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::Service;
+use hyper_util::rt::TokioIo;
+use sse_testkit::rt::TestRuntime;
+use sse_testkit::scripted::Scripted;
+use sse_tokio::TokioRuntime;
+use tokio::io::{AsyncRead, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 
-/// What the shared tests need from the runtime.
-mod rt {
-    use std::io;
-    use std::net::SocketAddr;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    use std::time::Duration;
+sse_testkit::behaviour_suite!(Tokio);
 
-    use tokio::io::{AsyncRead, ReadBuf};
-    use tokio::net::TcpStream;
+/// tokio, for the suites.
+enum Tokio {}
 
-    use crate::scripted::Scripted;
+impl TestRuntime for Tokio {
+    type Rt = TokioRuntime;
+    type Tcp = TcpStream;
+    type Scripted = ScriptedIo;
+    type Task = AbortOnDrop;
 
-    /// Longer than any test needs; a test that takes this long has hung.
-    const LIMIT: Duration = Duration::from_secs(20);
-
-    /// Runs a test on a fresh current-thread runtime, failing it if it
-    /// takes longer than `LIMIT`.
-    pub(crate) fn run<F: Future>(test: F) -> F::Output {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+    /// A multi-threaded runtime with two workers, as a server would have.
+    fn block_on<F: Future>(test: F) -> F::Output {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
-            .expect("a tokio runtime");
-        runtime.block_on(async {
-            tokio::time::timeout(LIMIT, test)
-                .await
-                .expect("the test hung")
-        })
+            .expect("a tokio runtime")
+            .block_on(test)
     }
 
-    pub(crate) async fn connect(addr: SocketAddr) -> TcpStream {
-        TcpStream::connect(addr).await.expect("connect")
+    fn spawn<F>(task: F) -> AbortOnDrop
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        AbortOnDrop(tokio::spawn(task))
     }
 
-    impl AsyncRead for Scripted {
-        fn poll_read(
-            self: Pin<&mut Self>,
-            _: &mut Context<'_>,
-            buf: &mut ReadBuf<'_>,
-        ) -> Poll<io::Result<()>> {
-            let n = self.get_mut().read(buf.initialize_unfilled())?;
-            buf.advance(n);
-            Poll::Ready(Ok(()))
-        }
+    async fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+        TcpStream::connect(addr).await
+    }
+
+    fn scripted(reader: Scripted) -> ScriptedIo {
+        ScriptedIo(reader)
+    }
+
+    /// hyper's HTTP/1.1 connections on tokio's TCP, as a hand-written
+    /// server would have them.
+    async fn serve<S, B>(service: S) -> SocketAddr
+    where
+        S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            loop {
+                let (stream, _) = listener.accept().await.unwrap();
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        addr
+    }
+
+    /// The endpoint as an axum router, served by `axum::serve`, as users
+    /// of tokio mount it (feature `axum`; without it, the hyper service).
+    #[cfg(feature = "axum")]
+    async fn serve_events<P>(events: sse_tokio::server::Events<P>) -> SocketAddr
+    where
+        P: Send + Sync + 'static,
+    {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = events.router();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        addr
+    }
+}
+
+/// A scripted reader as a tokio `AsyncRead`.
+struct ScriptedIo(Scripted);
+
+impl AsyncRead for ScriptedIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let n = self.get_mut().0.read(buf.initialize_unfilled())?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// Stops a task when dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,10 +1,10 @@
-//! The server side over real HTTP on 127.0.0.1: the body with hyper, the
-//! axum router and its access hook, resume, keep-alive, slow and vanished
-//! clients.
+//! The server side over real HTTP on 127.0.0.1, what only tokio's tests
+//! check: axum handlers and the `LastEventId` extractor, slow clients (with
+//! tokio's socket buffer sizes), keep-alive in tokio's paused time. The
+//! endpoint tests every runtime runs are suites of `sse_testkit`, run in
+//! `tests/behaviour.rs`.
 #![cfg(all(feature = "server", feature = "axum"))]
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,48 +12,31 @@ use std::time::Duration;
 
 use futures_lite::StreamExt as _;
 use http_body_util::BodyExt;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use sse_proto::publisher::{LagPolicy, PublisherConfig};
 use sse_proto::{Event, EventBuf, FrameBuf};
-use sse_tokio::Publisher;
+use sse_testkit::http_client::{Got, event};
 use sse_tokio::server::{Events, LastEventId, Refusal, SseBody};
+use sse_tokio::{Publisher, TokioRuntime};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
-/// Every await in these tests is bounded, so a bug fails instead of hanging.
-async fn within<T>(what: &str, future: impl Future<Output = T>) -> T {
-    match tokio::time::timeout(Duration::from_secs(20), future).await {
-        Ok(value) => value,
-        Err(_) => panic!("timed out: {what}"),
-    }
+/// The plain hyper client of the server tests, on tokio's clock.
+type Client = sse_testkit::http_client::Client<TokioRuntime>;
+
+/// GETs `target` from `addr`.
+async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Client {
+    get_on(TcpStream::connect(addr).await.unwrap(), target, headers).await
 }
 
-#[cfg(feature = "client")]
-#[path = "shared/end_to_end.rs"]
-mod end_to_end;
-#[path = "shared/http_client.rs"]
-mod http_client;
-
-#[cfg(feature = "client")]
-use sse_tokio as sse;
-
-use http_client::{Client, Got, event};
-
-impl Client {
-    async fn get(addr: SocketAddr, target: &str, headers: &[(&str, &str)]) -> Self {
-        Self::get_on(TcpStream::connect(addr).await.unwrap(), target, headers).await
-    }
-
-    async fn get_on(stream: TcpStream, target: &str, headers: &[(&str, &str)]) -> Self {
-        let spawn = |connection| -> Box<dyn Send> {
-            Box::new(AbortOnDrop(tokio::spawn(async move {
-                let _ = connection.await;
-            })))
-        };
-        Self::request(TokioIo::new(stream), spawn, target, headers).await
-    }
+/// GETs `target` over `stream`.
+async fn get_on(stream: TcpStream, target: &str, headers: &[(&str, &str)]) -> Client {
+    let spawn = |connection| -> Box<dyn Send> {
+        Box::new(AbortOnDrop(tokio::spawn(async move {
+            let _ = connection.await;
+        })))
+    };
+    Client::request(TokioIo::new(stream), spawn, target, headers).await
 }
 
 /// Stops a task when dropped.
@@ -75,191 +58,9 @@ async fn listen() -> TcpListener {
     TcpListener::bind("127.0.0.1:0").await.unwrap()
 }
 
-/// Waits until `check` holds, polling.
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    within(what, async {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn hyper_serves_a_subscription_with_the_headers_a_retry_hint_and_events() {
-    let publisher: Publisher = Publisher::new();
-    let listener = listen().await;
-    let addr = listener.local_addr().unwrap();
-    let server_publisher = publisher.clone();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let publisher = server_publisher.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |_request| {
-                    let subscription = publisher.subscribe("news", (), []).unwrap();
-                    let body = SseBody::new(subscription).retry(Some(Duration::from_millis(2500)));
-                    async move { Ok::<_, Infallible>(body.response()) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-
-    let mut client = Client::get(addr, "/", &[]).await;
-    assert_eq!(client.status, 200);
-    assert_eq!(client.headers["content-type"], "text/event-stream");
-    assert_eq!(client.headers["cache-control"], "no-cache");
-    assert_eq!(client.headers["x-accel-buffering"], "no");
-    assert_eq!(client.next().await, Some(Got::Retry(2500)));
-    until("subscribed", || publisher.stats().subscribers == 1).await;
-    publisher.publish(Event::new("one"), "news").unwrap();
-    publisher.publish(Event::new("two\nlines"), "news").unwrap();
-    assert_eq!(
-        client.events(2).await,
-        [event(1, "one"), event(2, "two\nlines")]
-    );
-    // Closing the publisher ends the body.
-    publisher.close();
-    assert_eq!(client.next().await, None);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_router_streams_channels_and_resumes_from_last_event_id() {
-    let publisher: Publisher = Publisher::new();
-    let app = Events::new(publisher.clone()).retry(None).router();
-    let addr = serve_axum(app, listen().await).await;
-
-    let mut both = Client::get(addr, "/events?channel=a&channel=b", &[]).await;
-    let mut default = Client::get(addr, "/events", &[]).await;
-    assert_eq!(both.status, 200);
-    until("subscribed", || publisher.stats().subscribers == 2).await;
-    let listed: Vec<Vec<String>> = publisher
-        .subscribers(["a", "b", "default"])
-        .unwrap()
-        .iter()
-        .map(|s| s.channels().map(String::from).collect())
-        .collect();
-    assert_eq!(listed, [vec!["a", "b"], vec!["default"]]);
-
-    publisher.publish(Event::new("on a"), "a").unwrap();
-    publisher.publish(Event::new("on default"), ()).unwrap();
-    publisher.publish(Event::new("on b"), "b").unwrap();
-    assert_eq!(both.events(2).await, [event(1, "on a"), event(3, "on b")]);
-    assert_eq!(default.events(1).await, [event(2, "on default")]);
-
-    // The client goes away having seen id 3; events are published meanwhile.
-    drop(both);
-    until("unregistered", || publisher.stats().subscribers == 1).await;
-    publisher.publish(Event::new("missed on a"), "a").unwrap();
-    publisher.publish(Event::new("not for it"), "c").unwrap();
-    publisher.publish(Event::new("missed on b"), "b").unwrap();
-
-    let mut back = Client::get(
-        addr,
-        "/events?channel=b&channel=a",
-        &[("last-event-id", "3")],
-    )
-    .await;
-    assert_eq!(
-        back.events(2).await,
-        [event(4, "missed on a"), event(6, "missed on b")]
-    );
-    publisher.publish(Event::new("live"), "a").unwrap();
-    assert_eq!(back.events(1).await, [event(7, "live")]);
-
-    // The query parameter works for clients that cannot set headers.
-    let mut query = Client::get(addr, "/events?channel=a&lastEventId=4", &[]).await;
-    assert_eq!(query.events(1).await, [event(7, "live")]);
-
-    // An id older than the history, or not ours: the reset event.
-    let mut stale = Client::get(addr, "/events?channel=a", &[("last-event-id", "999")]).await;
-    let Some(Got::Event(reset)) = stale.events(1).await.pop() else {
-        panic!()
-    };
-    assert_eq!((reset.event_type(), reset.data()), ("sse-reset", "history"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_access_hook_refuses_before_the_stream_starts() {
-    let publisher: Publisher<String> =
-        Publisher::with_config(PublisherConfig::new().with_max_subscribers(1)).unwrap();
-    let events = Events::with_access(publisher.clone(), |parts, channels| {
-        let user = parts.headers.get("x-user").and_then(|v| v.to_str().ok());
-        match user {
-            None => Err(Refusal::unauthorized("who are you?")),
-            Some(user) if channels.iter().any(|c| c == "admin") && user != "root" => {
-                Err(Refusal::forbidden("admins only"))
-            }
-            Some(user) => Ok(user.to_owned()),
-        }
-    });
-    let addr = serve_axum(events.router(), listen().await).await;
-
-    const LONG_ID: &str = concat!(
-        "0123456789012345678901234567890123456789012345678901234567890123",
-        "0123456789012345678901234567890123456789012345678901234567890123",
-        "0123456789012345678901234567890123456789012345678901234567890123",
-        "0123456789012345678901234567890123456789012345678901234567890123",
-        "x"
-    );
-    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], u16, &'a str);
-    let cases: [Case<'_>; 6] = [
-        ("/events", &[], 401, "who are you?"),
-        (
-            "/events?channel=admin",
-            &[("x-user", "ada")],
-            403,
-            "admins only",
-        ),
-        (
-            "/events?channel=a%20b",
-            &[("x-user", "ada")],
-            400,
-            "channel \"a b\"",
-        ),
-        (
-            "/events?channel=",
-            &[("x-user", "ada")],
-            400,
-            "empty channel name",
-        ),
-        (
-            "/events",
-            &[("x-user", "ada"), ("last-event-id", LONG_ID)],
-            400,
-            "Last-Event-ID",
-        ),
-        (
-            "/events?lastEventId=a%0Ab",
-            &[("x-user", "ada")],
-            400,
-            "Last-Event-ID",
-        ),
-    ];
-    for (target, headers, status, message) in cases {
-        let client = Client::get(addr, target, headers).await;
-        assert_eq!(client.status, status, "{target}");
-        let text = client.text().await;
-        assert!(text.contains(message), "{target}: {text}");
-    }
-    assert_eq!(publisher.stats().subscribed, 0, "no stream started");
-
-    let mut root = Client::get(addr, "/events?channel=admin", &[("x-user", "root")]).await;
-    assert_eq!(root.status, 200);
-    assert_eq!(root.next().await, Some(Got::Retry(3000)));
-    let names: Vec<String> = publisher
-        .subscribers("admin")
-        .unwrap()
-        .iter()
-        .map(|s| s.properties().clone())
-        .collect();
-    assert_eq!(names, ["root"]);
-    // The subscriber limit: 503 before the stream starts.
-    let full = Client::get(addr, "/events", &[("x-user", "ada")]).await;
-    assert_eq!(full.status, 503);
+/// Waits until `check` holds, polling, for at most 20 s on tokio's clock.
+async fn until(what: &str, check: impl FnMut() -> bool) {
+    sse_testkit::rt::until::<TokioRuntime>(what, check).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,8 +78,8 @@ async fn the_async_access_hook_and_the_extractor() {
         axum::routing::get(|LastEventId(id): LastEventId| async move { format!("{id:?}") }),
     );
     let addr = serve_axum(app, listen().await).await;
-    assert_eq!(Client::get(addr, "/events", &[]).await.status, 401);
-    let ok = Client::get(
+    assert_eq!(get(addr, "/events", &[]).await.status, 401);
+    let ok = get(
         addr,
         "/events?channel=x&channel=y",
         &[("x-token", "secret")],
@@ -288,41 +89,17 @@ async fn the_async_access_hook_and_the_extractor() {
     until("subscribed", || publisher.stats().subscribers == 1).await;
     assert_eq!(*publisher.subscribers(["x"]).unwrap()[0].properties(), 2);
 
-    let id = |headers| async move { Client::get(addr, "/id", headers).await.text().await };
+    let id = |headers| async move { get(addr, "/id", headers).await.text().await };
     assert_eq!(id(&[]).await, "None");
     assert_eq!(id(&[("last-event-id", "")]).await, "None");
     assert_eq!(id(&[("last-event-id", "42")]).await, "Some(\"42\")");
     assert_eq!(
-        Client::get(addr, "/id?lastEventId=7", &[])
-            .await
-            .text()
-            .await,
+        get(addr, "/id?lastEventId=7", &[]).await.text().await,
         "Some(\"7\")"
     );
     let long = "x".repeat(300);
-    let refused = Client::get(addr, "/id", &[("last-event-id", &long)]).await;
+    let refused = get(addr, "/id", &[("last-event-id", &long)]).await;
     assert_eq!(refused.status, 400);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_goes_away_is_unregistered_promptly() {
-    let publisher: Publisher = Publisher::new();
-    let app = Events::new(publisher.clone()).router();
-    let addr = serve_axum(app, listen().await).await;
-    let mut client = Client::get(addr, "/events", &[]).await;
-    assert_eq!(client.next().await, Some(Got::Retry(3000)));
-    until("subscribed", || publisher.stats().subscribers == 1).await;
-    drop(client);
-    // The server notices when it writes next (a keep-alive at the latest);
-    // publishing makes it write now.
-    let mut n = 0;
-    until("unregistered", || {
-        n += 1;
-        let _ = publisher.publish(Event::new("anyone?"), ());
-        publisher.stats().subscribers == 0
-    })
-    .await;
-    assert!(n < 1000, "took {n} publishes");
 }
 
 const BOUND: usize = 64 << 10;
@@ -355,12 +132,12 @@ async fn stalled_and_readers(
     let stalled_socket = TcpSocket::new_v4().unwrap();
     stalled_socket.set_recv_buffer_size(4 << 10).unwrap();
     let stalled_stream = stalled_socket.connect(addr).await.unwrap();
-    let stalled = Client::get_on(stalled_stream, "/events", &[]).await;
+    let stalled = get_on(stalled_stream, "/events", &[]).await;
     assert_eq!(stalled.status, 200);
 
     let mut readers = Vec::new();
     for _ in 0..3 {
-        let mut client = Client::get(addr, "/events", &[]).await;
+        let mut client = get(addr, "/events", &[]).await;
         let received = Arc::new(AtomicU64::new(0));
         let count = Arc::clone(&received);
         readers.push((
@@ -435,7 +212,7 @@ async fn a_stalled_client_does_not_delay_the_others_and_is_disconnected() {
     }
     assert_eq!(retry, Some(1000));
     let last_id = last_id.unwrap_or_else(|| "0".into());
-    let mut back = Client::get(addr, "/events", &[("last-event-id", &last_id)]).await;
+    let mut back = get(addr, "/events", &[("last-event-id", &last_id)]).await;
     let missed = sent - last_id.parse::<u64>().unwrap();
     let replayed = back.events(missed as usize).await;
     assert_eq!(replayed.len() as u64, missed);
@@ -553,26 +330,16 @@ async fn any_stream_of_events_can_be_served() {
         }),
     );
     serve_axum(app, listener).await;
-    let mut client = Client::get(addr, "/", &[]).await;
+    let mut client = get(addr, "/", &[]).await;
     assert_eq!(client.headers["content-type"], "text/event-stream");
     assert_eq!(
         client.events(3).await,
         [event(1, "n1"), event(2, "n2"), event(3, "n3")]
     );
     assert_eq!(client.next().await, None);
-    let mut frames = Client::get(addr, "/frames", &[]).await;
+    let mut frames = get(addr, "/frames", &[]).await;
     assert_eq!(frames.next().await, Some(Got::Comment("hello".into())));
     assert_eq!(frames.next().await, Some(Got::Retry(10)));
     assert_eq!(frames.next().await, Some(Got::Event(EventBuf::new("x"))));
     assert_eq!(frames.next().await, None);
-}
-
-/// The workspace's own client against the endpoint (shared with sse-smol).
-#[cfg(feature = "client")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_source_resumes_after_the_server_ends_its_stream() {
-    end_to_end::the_event_source_resumes_after_the_server_ends_its_stream(async |events| {
-        serve_axum(events.router(), listen().await).await
-    })
-    .await;
 }

@@ -1,29 +1,33 @@
-//! Helpers shared by the integration tests.
-#![allow(dead_code, unreachable_pub)]
-
-pub mod fuzz_props;
-pub mod oracle;
-// The Publisher needs `std`; the fuzz crate turns on a feature of that name
-// so that its targets see this module too.
-#[cfg(feature = "std")]
-pub mod publisher_model;
+//! Decoding test vectors: frames as owned values ([`Out`]), a roomy
+//! decoder, and [`check`], which feeds a vector whole, split at every point
+//! and one byte at a time, and asks the [`oracle`] too.
 
 use sse_proto::{DecodeError, Decoder, Frame, Limits};
+
+use crate::{fuzz_props, oracle};
 
 /// A decoded frame, owned, as the tests compare it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Out {
+    /// An event.
     Event {
+        /// Its type (`message` unless the stream named another).
         event_type: Vec<u8>,
+        /// Its data.
         data: Vec<u8>,
+        /// Its id, empty for none.
         id: Vec<u8>,
     },
+    /// A comment, without the colon and the one space after it.
     Comment(Vec<u8>),
+    /// A `retry:` value in milliseconds.
     Retry(u64),
+    /// An error the decoder reported.
     Error(DecodeError),
 }
 
 impl Out {
+    /// An event of `event_type` with `data` and `id` (empty for none).
     pub fn event(event_type: &str, data: &str, id: &str) -> Self {
         Self::Event {
             event_type: event_type.into(),
@@ -37,11 +41,12 @@ impl Out {
         Self::event("message", data, "")
     }
 
+    /// A comment.
     pub fn comment(text: &str) -> Self {
         Self::Comment(text.into())
     }
 
-    fn from_frame(frame: Result<Frame<'_>, DecodeError>) -> Self {
+    pub(crate) fn from_frame(frame: Result<Frame<'_>, DecodeError>) -> Self {
         match frame {
             Ok(Frame::Event(event)) => Self::Event {
                 event_type: event.event_type().as_text().as_bytes().to_vec(),

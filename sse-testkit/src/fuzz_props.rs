@@ -1,6 +1,6 @@
 //! The properties the fuzz targets check, in one place: the targets in
 //! `fuzz/fuzz_targets/` call these functions on what libFuzzer generates, and
-//! `tests/fuzz_corpus.rs` replays the committed corpora through the same
+//! `sse-proto/tests/fuzz_corpus.rs` replays the committed corpora through the same
 //! functions on stable Rust.
 //!
 //! Each function takes raw bytes, reads its configuration (capacities, split
@@ -14,15 +14,16 @@ use sse_proto::{
     DecodeError, Decoder, EncodeError, Event, EventId, EventType, FieldError, Frame, Limits, Text,
 };
 
-use super::{Out, feed, oracle};
+use crate::oracle;
+use crate::vectors::{Out, decoder, feed, roomy};
 
 /// Reads configuration bytes off the front of a fuzz input; past the end
 /// every byte reads as zero, so short inputs are valid too. Shared with the
 /// `publisher` target (`publisher_model.rs`).
-pub(super) struct Input<'a>(pub(super) &'a [u8]);
+pub(crate) struct Input<'a>(pub(crate) &'a [u8]);
 
 impl<'a> Input<'a> {
-    pub(super) fn byte(&mut self) -> u8 {
+    pub(crate) fn byte(&mut self) -> u8 {
         match self.0.split_first() {
             Some((&byte, rest)) => {
                 self.0 = rest;
@@ -32,7 +33,11 @@ impl<'a> Input<'a> {
         }
     }
 
-    pub(super) fn is_empty(&self) -> bool {
+    #[cfg_attr(
+        not(feature = "publisher"),
+        expect(dead_code, reason = "only the publisher model asks")
+    )]
+    pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 
@@ -205,7 +210,7 @@ pub fn decode(bytes: &[u8]) {
 /// Limits for the chunking properties: roomy, tight, or tiny.
 fn chunk_limits(selector: u8) -> (Limits, usize) {
     match selector % 3 {
-        0 => (super::roomy(), 1 << 12),
+        0 => (roomy(), 1 << 12),
         1 => (
             Limits::new()
                 .with_max_id_len(3)
@@ -224,7 +229,7 @@ fn chunk_limits(selector: u8) -> (Limits, usize) {
 /// Everything a decoder says about a stream: its frames and errors, whether
 /// `finish` discarded anything, and the last event id.
 fn decode_all(limits: Limits, max_event_len: usize, chunks: &[&[u8]]) -> (Vec<Out>, bool, Vec<u8>) {
-    let mut decoder = super::decoder(limits, max_event_len);
+    let mut decoder = decoder(limits, max_event_len);
     let frames = feed(&mut decoder, chunks);
     let discarded = decoder.finish();
     let last = decoder
@@ -462,7 +467,7 @@ pub fn write_seeds(stream: &[u8]) {
     write_seed(root, "decode_chunked", &framed(&[1, 1, mid[0], mid[1]]));
     write_seed(root, "differential", stream);
     // roundtrip: every frame the vector decodes to.
-    let (frames, _, _) = decode_all(super::roomy(), 1 << 12, &[stream]);
+    let (frames, _, _) = decode_all(roomy(), 1 << 12, &[stream]);
     for frame in frames {
         let seed = match frame {
             Out::Event {

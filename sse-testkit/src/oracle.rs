@@ -3,7 +3,7 @@
 //! sharing no code with `sse_proto::Decoder`. It works on a whole input,
 //! allocates freely and has no limits: it is a test oracle, not a decoder.
 
-use super::Out;
+use crate::vectors::Out;
 
 /// Decodes a complete stream as the spec describes; returns the frames and
 /// the last event ID string at the end.

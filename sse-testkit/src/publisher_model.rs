@@ -11,7 +11,7 @@ use sse_proto::publisher::{
 };
 use sse_proto::{Event, EventBuf, EventId, EventType, Frame};
 
-use super::fuzz_props::Input;
+use crate::fuzz_props::Input;
 
 /// The channels the operations choose from, one bit each.
 const CHANNELS: [&str; 3] = ["a", "b", "c"];

@@ -1,13 +1,10 @@
-//! A scripted HTTP/1.1 server on 127.0.0.1 for the behaviour tests.
+//! A scripted HTTP/1.1 server on 127.0.0.1 for the client and reader
+//! suites.
 //!
-//! It runs on std threads with blocking sockets, so the tokio and smol
-//! tests share it unchanged. A script says, for each connection, what to
-//! write, in which pieces, when to pause, and whether to stall; the
-//! connection is closed after the last step. Every request is recorded.
-//!
-//! This file is shared by `sse-tokio` and `sse-smol` (`#[path]`).
-
-#![allow(dead_code)]
+//! It runs on std threads with blocking sockets, so every runtime's tests
+//! share it unchanged. A script says, for each connection, what to write,
+//! in which pieces, when to pause, and whether to stall; the connection is
+//! closed after the last step. Every request is recorded.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -18,20 +15,24 @@ use std::time::{Duration, Instant};
 
 /// A request as the server read it.
 #[derive(Clone, Debug)]
-pub(crate) struct Request {
+pub struct Request {
     /// Which connection it came on, from 0.
-    pub(crate) conn: usize,
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
+    pub conn: usize,
+    /// The method.
+    pub method: String,
+    /// The request target (path and query).
+    pub path: String,
+    /// The headers, in order, names as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body (`Content-Length` bytes of it).
+    pub body: Vec<u8>,
     /// When its head was read.
-    pub(crate) at: Instant,
+    pub at: Instant,
 }
 
 impl Request {
     /// The first value of header `name` (case-insensitive).
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(key, _)| key.eq_ignore_ascii_case(name))
@@ -41,7 +42,7 @@ impl Request {
 
 /// One step of a connection's script.
 #[derive(Clone, Debug)]
-pub(crate) enum Step {
+pub enum Step {
     /// Write these bytes in one write.
     Write(Vec<u8>),
     /// Write these bytes one at a time, pausing between writes so that
@@ -55,18 +56,18 @@ pub(crate) enum Step {
 }
 
 /// Writes `bytes` in one step.
-pub(crate) fn write(bytes: impl AsRef<[u8]>) -> Step {
+pub fn write(bytes: impl AsRef<[u8]>) -> Step {
     Step::Write(bytes.as_ref().to_vec())
 }
 
 /// The head of a `200` event-stream response whose body runs until the
 /// connection closes.
-pub(crate) fn stream_head() -> Step {
+pub fn stream_head() -> Step {
     write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n")
 }
 
 /// A whole response with a `Content-Length` body.
-pub(crate) fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Step {
+pub fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Step {
     let mut head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -84,7 +85,7 @@ struct Log {
 }
 
 /// The server; it stops when dropped.
-pub(crate) struct Server {
+pub struct Server {
     addr: SocketAddr,
     log: Arc<Mutex<Log>>,
     stop: Arc<AtomicBool>,
@@ -92,15 +93,13 @@ pub(crate) struct Server {
 
 impl Server {
     /// Serves plain HTTP; `script(conn, request)` says what to answer.
-    pub(crate) fn start(
-        script: impl Fn(usize, &Request) -> Vec<Step> + Send + Sync + 'static,
-    ) -> Self {
+    pub fn start(script: impl Fn(usize, &Request) -> Vec<Step> + Send + Sync + 'static) -> Self {
         Self::serve(Arc::new(script), |stream| Box::new(stream))
     }
 
     /// Serves HTTPS with `config`.
     #[cfg(feature = "rustls")]
-    pub(crate) fn start_tls(
+    pub fn start_tls(
         config: Arc<rustls::ServerConfig>,
         script: impl Fn(usize, &Request) -> Vec<Step> + Send + Sync + 'static,
     ) -> Self {
@@ -136,21 +135,22 @@ impl Server {
     }
 
     /// `http://127.0.0.1:port{path}`.
-    pub(crate) fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    pub(crate) fn addr(&self) -> SocketAddr {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The requests so far, in the order they were read.
-    pub(crate) fn requests(&self) -> Vec<Request> {
+    pub fn requests(&self) -> Vec<Request> {
         self.log.lock().unwrap().requests.clone()
     }
 
     /// When the server closed connection `conn`, if it has.
-    pub(crate) fn closed_at(&self, conn: usize) -> Option<Instant> {
+    pub fn closed_at(&self, conn: usize) -> Option<Instant> {
         let log = self.log.lock().unwrap();
         log.closed
             .iter()
@@ -168,7 +168,7 @@ impl Drop for Server {
 }
 
 /// A plain TCP server for one connection: no HTTP, just `steps`.
-pub(crate) fn raw(steps: Vec<Step>) -> SocketAddr {
+pub fn raw(steps: Vec<Step>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     let addr = listener.local_addr().expect("local address");
     thread::spawn(move || {
@@ -181,7 +181,7 @@ pub(crate) fn raw(steps: Vec<Step>) -> SocketAddr {
 }
 
 /// A connection: plain TCP or TLS.
-pub(crate) trait ReadWrite: Read + Write + Send {
+trait ReadWrite: Read + Write + Send {
     /// Ends the stream cleanly (for TLS, with a `close_notify`).
     fn close(&mut self) {}
 }

@@ -1,0 +1,578 @@
+//! `EventSource` behaviour, on every runtime.
+//!
+//! Servers are real sockets on 127.0.0.1 (port 0), scripted byte by byte
+//! ([`scripted_server`](crate::scripted_server)). Reconnection delays are
+//! tens of milliseconds; the only timing checked is that a delay was at
+//! least as long as it must be.
+
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_lite::StreamExt;
+#[cfg(feature = "rustls")]
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use sse_hyper::rt::Connect;
+use sse_hyper::{Error, Item};
+use sse_proto::{ClientConfig, CloseReason, Decoder, EventId, Limits, ReadyState, RetryPolicy};
+
+use crate::rt::TestRuntime;
+use crate::scripted_server::{Request, Server, Step, response, stream_head, write};
+
+/// The client on `R`.
+type EventSource<R> = sse_hyper::EventSource<<R as TestRuntime>::Rt>;
+
+// --- Helpers -------------------------------------------------------------
+
+fn show_error(error: &Error) -> String {
+    match error {
+        Error::Io(error) => format!("io error {:?}", error.kind()),
+        Error::Response(response) => format!(
+            "failed {} {}",
+            response.status().as_u16(),
+            String::from_utf8_lossy(response.body())
+        ),
+        Error::TimedOut => "timed out".to_string(),
+        other => format!("error {other}"),
+    }
+}
+
+fn show_item(item: Result<Item, Error>) -> String {
+    match item {
+        Ok(Item::Open) => "open".to_string(),
+        Ok(Item::Event(event)) => format!(
+            "event {} {:?} {:?}",
+            event.event_type(),
+            event.id(),
+            event.data()
+        ),
+        Ok(Item::Comment(text)) => format!("comment {text}"),
+        Ok(other) => format!("{other:?}"),
+        Err(error) => show_error(&error),
+    }
+}
+
+/// Everything `source` yields until it ends.
+async fn drain<Rt: Connect>(source: &mut sse_hyper::EventSource<Rt>) -> Vec<String> {
+    let mut items = Vec::new();
+    while let Some(item) = source.next().await {
+        items.push(show_item(item));
+    }
+    items
+}
+
+/// Fast and exact: reconnect after 20 ms, no jitter.
+fn fast() -> ClientConfig {
+    ClientConfig::new()
+        .with_reconnection_time(Duration::from_millis(20))
+        .with_jitter_permille(0)
+}
+
+fn event_source<R: TestRuntime>(
+    server: &Server,
+    path: &str,
+    config: ClientConfig,
+) -> EventSource<R> {
+    EventSource::<R>::builder(server.url(path))
+        .config(config)
+        .build()
+        .expect("valid URL")
+}
+
+fn no_content() -> Vec<Step> {
+    vec![response("204 No Content", &[], "")]
+}
+
+// --- EventSource: requests and streams ----------------------------------
+
+pub async fn source_sends_the_spec_headers_and_yields_open_then_events<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![
+            stream_head(),
+            write("id: 1\ndata: one\n\nevent: note\ndata: two\n\n"),
+        ],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/events?x=1", fast());
+    assert_eq!(source.ready_state(), ReadyState::Connecting);
+    assert_eq!(source.next().await.map(show_item).as_deref(), Some("open"));
+    assert_eq!(source.ready_state(), ReadyState::Open);
+    assert_eq!(
+        drain(&mut source).await,
+        [
+            r#"event message Some("1") "one""#,
+            r#"event note Some("1") "two""#
+        ]
+    );
+    assert_eq!(source.ready_state(), ReadyState::Closed);
+    assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
+
+    let first = &server.requests()[0];
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("GET", "/events?x=1")
+    );
+    assert_eq!(first.header("accept"), Some("text/event-stream"));
+    assert_eq!(first.header("cache-control"), Some("no-cache"));
+    assert_eq!(first.header("host"), Some(&*server.addr().to_string()));
+    assert_eq!(first.header("last-event-id"), None);
+}
+
+pub async fn source_gets_whole_events_however_the_server_splits_its_writes<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![
+            stream_head(),
+            // A BOM split across writes.
+            write(b"\xEF"),
+            Step::Pause(Duration::from_millis(20)),
+            write(b"\xBB\xBFdata: bom\r"),
+            // A CRLF split across writes.
+            Step::Pause(Duration::from_millis(20)),
+            write("\n\r\n"),
+            // Everything else a byte at a time.
+            Step::Trickle(b"id: 2\r\ndata: a\r\ndata: b\r\rdata: c\n\n".to_vec()),
+        ],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/", fast());
+    assert_eq!(
+        drain(&mut source).await,
+        [
+            "open",
+            r#"event message None "bom""#,
+            r#"event message Some("2") "a\nb""#,
+            r#"event message Some("2") "c""#,
+        ]
+    );
+}
+
+pub async fn source_sends_its_method_headers_and_body_and_a_seeded_last_event_id<R: TestRuntime>() {
+    let server = Server::start(|_, _| no_content());
+    let mut source = EventSource::<R>::builder(server.url("/v1/chat"))
+        .method("POST")
+        .header("authorization", "Bearer secret")
+        .header("content-type", "application/json")
+        .header("accept", "text/html")
+        .body(r#"{"stream":true}"#)
+        .last_event_id(EventId::new("41").unwrap())
+        .config(fast())
+        .build()
+        .unwrap();
+    assert!(drain(&mut source).await.is_empty());
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.body, br#"{"stream":true}"#);
+    assert_eq!(request.header("authorization"), Some("Bearer secret"));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("accept"), Some("text/event-stream"));
+    assert_eq!(request.header("last-event-id"), Some("41"));
+}
+
+pub async fn source_reports_comments_when_the_decoder_does<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![stream_head(), write(": ping\n\ndata: x\n\n")],
+        _ => no_content(),
+    });
+    let mut source = EventSource::<R>::builder(server.url("/"))
+        .config(fast())
+        .decoder(Decoder::with_capacity(
+            1024,
+            Limits::new().with_max_comment_len(32),
+        ))
+        .build()
+        .unwrap();
+    assert_eq!(
+        drain(&mut source).await,
+        ["open", "comment ping", r#"event message None "x""#]
+    );
+}
+
+// --- EventSource: reconnecting ------------------------------------------
+
+/// A server with a log of four events that replays those after the
+/// request's `Last-Event-ID`. The first connection drops in the middle of
+/// event 3; the second sends the rest; the third is told to stop.
+fn replaying_server() -> Server {
+    let log = [(1, "one"), (2, "two"), (3, "three"), (4, "four")];
+    let after = move |request: &Request| -> String {
+        let last: u32 = request
+            .header("last-event-id")
+            .map_or(0, |id| id.parse().unwrap());
+        log.iter()
+            .filter(|(id, _)| *id > last)
+            .map(|(id, data)| format!("id: {id}\ndata: {data}\n\n"))
+            .collect()
+    };
+    Server::start(move |conn, request| match conn {
+        0 => {
+            let events = after(request);
+            let cut = events.find("data: three").unwrap() + 8;
+            vec![stream_head(), write("retry: 50\n"), write(&events[..cut])]
+        }
+        1 => vec![stream_head(), write(after(request))],
+        _ => no_content(),
+    })
+}
+
+pub async fn source_reconnects_after_a_drop_and_resumes_without_loss_or_duplicates<
+    R: TestRuntime,
+>() {
+    let server = replaying_server();
+    let mut source = event_source::<R>(&server, "/", fast());
+    assert_eq!(
+        drain(&mut source).await,
+        [
+            "open",
+            r#"event message Some("1") "one""#,
+            r#"event message Some("2") "two""#,
+            "open",
+            r#"event message Some("3") "three""#,
+            r#"event message Some("4") "four""#,
+        ]
+    );
+    assert_eq!(source.last_event_id().unwrap().to_string(), "4");
+    assert_eq!(source.reconnection_time(), Duration::from_millis(50));
+
+    let requests = server.requests();
+    let ids: Vec<_> = requests.iter().map(|r| r.header("last-event-id")).collect();
+    assert_eq!(ids, [None, Some("2"), Some("4")]);
+    // The server's `retry: 50` set the delay (the configured one is 20).
+    let dropped = server.closed_at(0).unwrap();
+    assert!(requests[1].at.duration_since(dropped) >= Duration::from_millis(50));
+}
+
+pub async fn source_takes_the_delay_from_a_standalone_retry_block<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![stream_head(), write("retry: 300\n\n")],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/", fast());
+    assert_eq!(drain(&mut source).await, ["open"]);
+    assert_eq!(source.reconnection_time(), Duration::from_millis(300));
+    let reconnected = server.requests()[1].at;
+    assert!(reconnected.duration_since(server.closed_at(0).unwrap()) >= Duration::from_millis(300));
+}
+
+pub async fn source_stops_for_good_on_no_content<R: TestRuntime>() {
+    let server = Server::start(|_, _| no_content());
+    let mut source = event_source::<R>(&server, "/", fast());
+    assert!(drain(&mut source).await.is_empty());
+    assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
+    assert!(source.next().await.is_none());
+    assert_eq!(server.requests().len(), 1);
+}
+
+pub async fn source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode<R: TestRuntime>() {
+    for (status, content_type, reason) in [
+        (
+            "500 Internal Server Error",
+            "text/plain",
+            CloseReason::Status(500),
+        ),
+        ("404 Not Found", "text/plain", CloseReason::Status(404)),
+        ("200 OK", "text/html", CloseReason::ContentType),
+    ] {
+        let server = Server::start(move |_, _| {
+            let headers = [("content-type", content_type), ("x-request-id", "r1")];
+            vec![response(status, &headers, "why\nmore")]
+        });
+        let mut source = event_source::<R>(&server, "/", fast());
+        let Some(Err(Error::Response(failed))) = source.next().await else {
+            panic!("expected a failed response");
+        };
+        assert_eq!(failed.status().to_string(), status);
+        assert_eq!(failed.headers()["x-request-id"], "r1");
+        assert_eq!(failed.body(), b"why\nmore");
+        assert!(failed.to_string().contains(": why"), "{failed}");
+        assert!(source.next().await.is_none());
+        assert_eq!(source.close_reason(), Some(reason));
+        assert_eq!(server.requests().len(), 1);
+    }
+}
+
+pub async fn source_retries_transient_failures_under_the_transient_policy<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![response("500 Internal Server Error", &[], "boom")],
+        1 => vec![response(
+            "429 Too Many Requests",
+            &[("retry-after", "1")],
+            "slow down",
+        )],
+        2 => vec![response("503 Service Unavailable", &[], "")],
+        3 => vec![stream_head(), write("data: at last\n\n")],
+        _ => no_content(),
+    });
+    let config = fast().with_retry_policy(RetryPolicy::Transient);
+    let mut source = event_source::<R>(&server, "/", config);
+    assert_eq!(
+        drain(&mut source).await,
+        [
+            "failed 500 boom",
+            "failed 429 slow down",
+            "failed 503 ",
+            "open",
+            r#"event message None "at last""#,
+        ]
+    );
+    // The 429's `Retry-After: 1` set the delay (backing off alone would
+    // have waited 40 ms).
+    let requests = server.requests();
+    assert!(requests[2].at.duration_since(requests[1].at) >= Duration::from_secs(1));
+
+    // Not a transient failure: closed.
+    let server = Server::start(|_, _| vec![response("404 Not Found", &[], "")]);
+    let mut transient = event_source::<R>(
+        &server,
+        "/",
+        fast().with_retry_policy(RetryPolicy::Transient),
+    );
+    assert_eq!(drain(&mut transient).await, ["failed 404 "]);
+    assert_eq!(transient.close_reason(), Some(CloseReason::Status(404)));
+}
+
+pub async fn source_retries_a_wrong_content_type_under_the_always_policy<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![response("200 OK", &[("content-type", "text/plain")], "hi")],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/", fast().with_retry_policy(RetryPolicy::Always));
+    assert_eq!(drain(&mut source).await, ["failed 200 hi"]);
+    assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
+}
+
+pub async fn source_counts_attempts_and_gives_up_after_max_attempts<R: TestRuntime>() {
+    // A port nobody listens on.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut source = EventSource::<R>::builder(format!("http://{addr}/"))
+        .config(fast().with_max_attempts(Some(3)))
+        .build()
+        .unwrap();
+    assert_eq!(drain(&mut source).await, ["io error ConnectionRefused"; 3]);
+    assert_eq!(source.close_reason(), Some(CloseReason::MaxAttempts));
+}
+
+pub async fn source_follows_redirects_and_reconnects_to_the_original_url<R: TestRuntime>() {
+    let server = Server::start(|conn, request| match (conn, request.path.as_str()) {
+        (0, "/start") => vec![response("302 Found", &[("location", "moved?x=1")], "")],
+        (_, "/moved?x=1") => vec![stream_head(), write("data: here\n\n")],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/start", fast());
+    assert_eq!(
+        drain(&mut source).await,
+        ["open", r#"event message None "here""#]
+    );
+    let paths: Vec<_> = server.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/start", "/moved?x=1", "/start"]);
+}
+
+pub async fn source_redirects_change_the_method_as_fetch_does<R: TestRuntime>() {
+    for (status, method, body) in [
+        ("303 See Other", "GET", ""),
+        ("307 Temporary Redirect", "POST", "{}"),
+    ] {
+        let server = Server::start(move |conn, _| match conn {
+            0 => vec![response(status, &[("location", "/next")], "")],
+            1 => vec![stream_head()],
+            _ => no_content(),
+        });
+        let mut source = EventSource::<R>::builder(server.url("/first"))
+            .method("POST")
+            .header("content-type", "application/json")
+            .body("{}")
+            .config(fast())
+            .build()
+            .unwrap();
+        assert_eq!(drain(&mut source).await, ["open"]);
+        let requests = server.requests();
+        let followed = &requests[1];
+        assert_eq!(followed.method, method, "{status}");
+        assert_eq!(followed.body, body.as_bytes(), "{status}");
+        assert_eq!(followed.header("content-type").is_some(), method == "POST");
+        // A reconnect starts over with the original request.
+        assert_eq!(requests[2].method, "POST");
+    }
+}
+
+pub async fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![stream_head(), write("data: one\n\n"), Step::Stall],
+        // No response at all.
+        1 => vec![Step::Stall],
+        _ => no_content(),
+    });
+    let config = fast().with_idle_timeout(Some(Duration::from_millis(200)));
+    let mut source = event_source::<R>(&server, "/", config);
+    assert_eq!(
+        drain(&mut source).await,
+        [
+            "open",
+            r#"event message None "one""#,
+            "timed out",
+            "timed out"
+        ]
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    assert!(requests[2].at.duration_since(requests[1].at) >= Duration::from_millis(200));
+}
+
+pub async fn source_keep_alive_comments_hold_off_the_idle_timeout<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => {
+            let mut steps = vec![stream_head()];
+            // 480 ms of keep-alives, none more than 60 ms apart.
+            for _ in 0..8 {
+                steps.push(Step::Pause(Duration::from_millis(60)));
+                steps.push(write(":\n"));
+            }
+            steps.push(write("data: still here\n\n"));
+            steps
+        }
+        _ => no_content(),
+    });
+    let config = fast().with_idle_timeout(Some(Duration::from_millis(300)));
+    let mut source = event_source::<R>(&server, "/", config);
+    assert_eq!(
+        drain(&mut source).await,
+        ["open", r#"event message None "still here""#]
+    );
+}
+
+pub async fn source_close_ends_the_stream<R: TestRuntime>() {
+    let server = Server::start(|_, _| vec![stream_head(), write("data: one\n\n"), Step::Stall]);
+    let mut source = event_source::<R>(&server, "/", fast());
+    assert_eq!(source.next().await.map(show_item).as_deref(), Some("open"));
+    assert!(source.next().await.is_some());
+    source.close();
+    assert!(source.next().await.is_none());
+    assert_eq!(source.ready_state(), ReadyState::Closed);
+    assert_eq!(source.close_reason(), Some(CloseReason::ByCaller));
+    assert_eq!(server.requests().len(), 1);
+}
+
+pub fn source_and_its_futures_are_send<R: TestRuntime>() {
+    fn send<T: Send>(_: &T) {}
+    let mut source = EventSource::<R>::new("http://127.0.0.1:1/").unwrap();
+    send(&source.next());
+    send(&source);
+}
+
+/// As in fetch, a redirect status without Location is a final response:
+/// not 200, so the connection fails (spec mode).
+pub async fn source_fails_on_a_redirect_without_location<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![response("302 Found", &[], "no location")],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/", fast());
+    let Some(Err(Error::Response(failed))) = source.next().await else {
+        panic!("expected a failed response");
+    };
+    assert_eq!(failed.status().as_u16(), 302);
+    assert!(failed.to_string().contains("no location"), "{failed}");
+    assert!(source.next().await.is_none());
+    assert_eq!(source.close_reason(), Some(CloseReason::Status(302)));
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A Location that cannot be followed is a network error to fetch, which
+/// the spec answers by reconnecting.
+pub async fn source_retries_a_redirect_it_cannot_follow<R: TestRuntime>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![response(
+            "302 Found",
+            &[("location", "ftp://example.invalid/")],
+            "",
+        )],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R>(&server, "/", fast());
+    let Some(Err(Error::Response(failed))) = source.next().await else {
+        panic!("expected a failed response");
+    };
+    assert_eq!(failed.status().as_u16(), 302);
+    assert!(source.next().await.is_none());
+    assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
+    assert_eq!(server.requests().len(), 2);
+}
+
+pub fn source_rejects_urls_it_cannot_fetch<R: TestRuntime>() {
+    for url in ["ftp://example.com/", "/relative", "http://"] {
+        assert!(EventSource::<R>::new(url).is_err(), "{url}");
+    }
+    assert!(matches!(
+        EventSource::<R>::builder("http://example.com/")
+            .header("bad header", "x")
+            .build(),
+        Err(Error::Request(_))
+    ));
+}
+
+// --- EventSource over TLS (feature `rustls`) -----------------------------
+
+#[cfg(feature = "rustls")]
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// A self-signed certificate for 127.0.0.1, and a server config with it.
+#[cfg(feature = "rustls")]
+fn certificate() -> (CertificateDer<'static>, Arc<rustls::ServerConfig>) {
+    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert = key.cert.der().clone();
+    let private = PrivateKeyDer::Pkcs8(key.signing_key.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], private)
+        .unwrap();
+    (cert, Arc::new(config))
+}
+
+#[cfg(feature = "rustls")]
+pub async fn source_streams_over_https<R: TestRuntime>() {
+    let (cert, server_config) = certificate();
+    let server = Server::start_tls(server_config, |conn, _| match conn {
+        0 => vec![stream_head(), write("data: secret\n\n")],
+        _ => no_content(),
+    });
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client_config = rustls::ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let url = format!("https://{}/", server.addr());
+    let mut source = EventSource::<R>::builder(url)
+        .tls_config(Arc::new(client_config))
+        .config(fast())
+        .build()
+        .unwrap();
+    assert_eq!(
+        drain(&mut source).await,
+        ["open", r#"event message None "secret""#]
+    );
+}
+
+#[cfg(feature = "rustls")]
+pub async fn source_refuses_an_untrusted_certificate<R: TestRuntime>() {
+    let (_, server_config) = certificate();
+    let server = Server::start_tls(server_config, |_, _| vec![stream_head()]);
+    let url = format!("https://{}/", server.addr());
+    // The system's roots (or none at all): either way, not trusted.
+    let mut source = EventSource::<R>::builder(url)
+        .config(fast().with_max_attempts(Some(1)))
+        .build()
+        .unwrap();
+    let Some(Err(Error::Tls(error))) = source.next().await else {
+        panic!("expected a TLS error");
+    };
+    assert!(error.to_string().contains("certificate"), "{error}");
+    assert!(source.next().await.is_none());
+}
