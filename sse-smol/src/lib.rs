@@ -93,6 +93,6 @@ pub mod server;
 
 /// This crate's README: its examples compile as doctests, so it cannot drift
 /// from the code (the server is `no_run`; the readers and writers run).
-#[cfg(all(doctest, feature = "server"))]
+#[cfg(all(doctest, feature = "hub"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

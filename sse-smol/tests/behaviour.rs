@@ -107,7 +107,7 @@ impl TestRuntime for Smol {
         let server = executor.spawn({
             let executor = Arc::clone(&executor);
             async move {
-                let _ = serve(&executor, listener, service).await;
+                let _ = serve(&executor, listener, service, std::future::pending()).await;
             }
         });
         CURRENT.with_borrow_mut(|current| {

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 use smol::Executor;
 use smol::net::{TcpListener, TcpStream};
 use smol_hyper::rt::FuturesIo;
-use sse_smol::server::{Events, serve};
+use sse_smol::server::{ClientAddr, Events, serve};
 use sse_smol::{Publisher, SmolRuntime};
 use sse_testkit::http_client::Got;
 use sse_testkit::rt::within;
@@ -97,7 +97,7 @@ fn serve_tells_the_access_hook_who_is_calling() {
     run(|ex| async move {
         let publisher: Publisher<Option<SocketAddr>> = Publisher::new();
         let events = Events::with_access(publisher.clone(), |parts, _| {
-            Ok(parts.extensions.get::<SocketAddr>().copied())
+            Ok(parts.extensions.get::<ClientAddr>().map(|client| client.0))
         });
         let addr = start(&ex, events.service()).await;
         let mut client = get(&ex, addr, "/events", &[]).await;

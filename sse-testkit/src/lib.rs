@@ -19,6 +19,8 @@
 //!   needs from a runtime; `behaviour_suite!(MyRuntime)` makes them
 //!   `#[test]`s. With what they use: `scripted` readers, a
 //!   `scripted_server` on std threads, a plain hyper `http_client`.
+//! - `process` (feature `process`): servers as processes, and a raw
+//!   blocking HTTP/1.1 client that shows exactly what they answer.
 //!
 //! ```text
 //!  sse-proto/tests ──▶ vectors, oracle, fuzz_props, publisher_model ◀── fuzz/
@@ -40,11 +42,15 @@
 //! - `rustls`: the suites' https tests.
 //! - `kit-runtime`: `rt::KitRuntime`, sse-hyper's runtime traits on tokio,
 //!   for sse-hyper's own tests.
+//! - `process`: `process::Server`, a server process a test starts (the
+//!   `sse` binary, an example) with a raw, blocking HTTP/1.1 client.
 
 pub mod fuzz_props;
 #[cfg(feature = "suites")]
 pub mod http_client;
 pub mod oracle;
+#[cfg(feature = "process")]
+pub mod process;
 #[cfg(feature = "publisher")]
 pub mod publisher_model;
 #[cfg(feature = "suites")]

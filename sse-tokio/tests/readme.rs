@@ -55,3 +55,12 @@ fn the_readme_quotes_the_redis_node_example() {
         include_str!("../examples/redis_node.rs"),
     );
 }
+
+#[test]
+fn the_readme_quotes_the_hub_example() {
+    assert_quoted(
+        CRATE,
+        "sse-tokio/examples/hub_in_axum.rs",
+        include_str!("../examples/hub_in_axum.rs"),
+    );
+}

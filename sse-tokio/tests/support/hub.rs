@@ -1,18 +1,23 @@
 //! `sse serve` as users run it: the real binary on a free port of
-//! 127.0.0.1, stopped (by its process id) when the test ends; and a raw
-//! HTTP/1.1 client that shows exactly what the hub answers.
+//! 127.0.0.1 (the test kit's `process::Server`, with its raw HTTP/1.1
+//! client), and `sse`'s other commands as processes.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// A running hub.
-pub(crate) struct Hub {
-    child: Child,
-    /// `127.0.0.1:port`.
-    pub(crate) address: String,
+pub(crate) use sse_testkit::process::Server;
+
+/// A running `sse serve`: the test kit's [`Server`] with the real binary.
+pub(crate) struct Hub(Server);
+
+impl core::ops::Deref for Hub {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.0
+    }
 }
 
 impl Hub {
@@ -23,267 +28,23 @@ impl Hub {
 
     /// [`start`](Self::start) with environment variables set for it.
     pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sse"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sse"));
+        command
             .args(["serve", "--port", "0", "--log-level", "warn"])
             .args(args)
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start sse serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the hub's first line");
-        let address = line
-            .trim()
-            .strip_prefix("sse: listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        Self { child, address }
-    }
-
-    /// `http://127.0.0.1:port` + `path`.
-    pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.address)
+            .envs(env.iter().copied());
+        Self(Server::start(command, "sse: listening on http://"))
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the hub to exit.
     pub(crate) fn interrupt(self) -> std::process::ExitStatus {
-        self.signal("-INT")
+        self.0.interrupt()
     }
 
     /// Sends `signal` (`-TERM`, say) and waits up to 20 s for the hub to
     /// exit.
-    pub(crate) fn signal(mut self, signal: &str) -> std::process::ExitStatus {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the hub") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the hub did not stop within 20 s of {signal}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits until `channel` has `count` subscribers.
-    pub(crate) fn wait_for_subscribers(&self, channel: &str, count: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let response =
-                self.request("GET", &format!("/channels/{channel}/subscribers"), &[], b"");
-            let listed = serde_json::from_str::<serde_json::Value>(&response.body)
-                .ok()
-                .and_then(|body| body["subscribers"].as_array().map(Vec::len));
-            if listed == Some(count) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{channel} never had {count} subscribers: {}",
-                response.body
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Polls `GET path` until `ready` accepts the response (a health check
-    /// that says the Redis link is down, say), and returns it.
-    pub(crate) fn wait_for(
-        &self,
-        path: &str,
-        what: &str,
-        ready: impl Fn(&Response) -> bool,
-    ) -> Response {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let response = self.request("GET", path, &[], b"");
-            if ready(&response) {
-                return response;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{what}: not within 20 s; last {path}: {response:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// One request, read to the end of the response.
-    pub(crate) fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Response {
-        let mut stream = TcpStream::connect(&self.address).expect("connect to the hub");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
-            self.address,
-            body.len()
-        );
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).expect("send head");
-        stream.write_all(body).expect("send body");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the response");
-        Response::parse(&raw)
-    }
-
-    /// Opens a stream and returns the socket after the response head.
-    pub(crate) fn open_stream(&self, path: &str, headers: &[(&str, &str)]) -> Stream {
-        let mut socket = TcpStream::connect(&self.address).expect("connect to the hub");
-        socket
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
-        let mut head = format!("GET {path} HTTP/1.1\r\nhost: {}\r\n", self.address);
-        for (name, value) in headers {
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str("\r\n");
-        socket.write_all(head.as_bytes()).expect("send head");
-        Stream {
-            socket,
-            received: Vec::new(),
-        }
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        // Only the process this test started.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A response, whole.
-#[derive(Debug)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: String,
-}
-
-impl Response {
-    fn parse(raw: &[u8]) -> Self {
-        let text = String::from_utf8_lossy(raw);
-        let (head, body) = text.split_once("\r\n\r\n").expect("a complete response");
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|line| line.split(' ').nth(1))
-            .and_then(|code| code.parse().ok())
-            .expect("a status line");
-        let headers = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-            .collect();
-        let chunked = text
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked");
-        let body = if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        Self {
-            status,
-            headers,
-            body,
-        }
-    }
-
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, value)| value.as_str())
-    }
-
-    pub(crate) fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// An open event stream, read raw.
-pub(crate) struct Stream {
-    socket: TcpStream,
-    received: Vec<u8>,
-}
-
-impl Stream {
-    /// Reads until what was received contains `needle`; returns it all.
-    pub(crate) fn read_until(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut buf = [0u8; 4096];
-        loop {
-            let text = String::from_utf8_lossy(&self.received).into_owned();
-            if text.contains(needle) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never received {needle:?}; got {text:?}"
-            );
-            match self.socket.read(&mut buf) {
-                Ok(0) => panic!("the stream ended before {needle:?}; got {text:?}"),
-                Ok(n) => self.received.extend_from_slice(&buf[..n]),
-                Err(e) => panic!("reading the stream: {e}; got {text:?}"),
-            }
-        }
-    }
-
-    /// Reads until the server ends the response body (the last chunk of
-    /// the chunked encoding; the connection itself may stay open for the
-    /// next request) or closes the connection; returns all received.
-    pub(crate) fn read_to_end(&mut self) -> String {
-        const LAST_CHUNK: &[u8] = b"\r\n0\r\n\r\n";
-        let mut buf = [0u8; 4096];
-        while !self.received.ends_with(LAST_CHUNK) {
-            match self.socket.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => self.received.extend_from_slice(&buf[..n]),
-                Err(e) => panic!(
-                    "the response never ended: {e}; got {:?}",
-                    String::from_utf8_lossy(&self.received)
-                ),
-            }
-        }
-        String::from_utf8_lossy(&self.received).into_owned()
+    pub(crate) fn signal(self, signal: &str) -> std::process::ExitStatus {
+        self.0.signal(signal)
     }
 }
 
