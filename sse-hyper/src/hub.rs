@@ -65,7 +65,7 @@ use sse_proto::Frame;
 use sse_proto::publisher::Publisher;
 
 use crate::rt::{Runtime, Serve};
-use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server};
+use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server, StreamRoute};
 
 pub use config::{
     DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig,
@@ -252,14 +252,7 @@ impl<R: Runtime> Hub<R> {
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let shared = &self.shared;
         let config = &shared.config;
-        let access = Arc::clone(shared);
-        let events = Events::<ClientInfo, R>::with_access(
-            Arc::clone(&shared.backend),
-            move |parts: &Parts, channels: &[String]| access.admit(parts, channels),
-        )
-        .keep_alive(config.keep_alive())
-        .retry(Some(config.retry()));
-
+        let events = self.events();
         let mut router = Router::new();
         if config.chat_page() {
             router = router.route("/", get(routes::chat_page));
@@ -275,6 +268,17 @@ impl<R: Runtime> Hub<R> {
             .method_not_allowed_fallback(routes::method_not_allowed)
             .layer(axum::middleware::from_fn(routes::framing));
         cors::layer(router, config.cors_origins())
+    }
+
+    /// The stream endpoint, with the hub's access rules.
+    fn events(&self) -> Events<ClientInfo, R> {
+        let access = Arc::clone(&self.shared);
+        Events::<ClientInfo, R>::with_access(
+            Arc::clone(&self.shared.backend),
+            move |parts: &Parts, channels: &[String]| access.admit(parts, channels),
+        )
+        .keep_alive(self.shared.config.keep_alive())
+        .retry(Some(self.shared.config.retry()))
     }
 
     /// The hub as a hyper service (for [`serve`](crate::server::serve) or
@@ -323,8 +327,15 @@ impl<R: Serve> Hub<R> {
         let server = Server::new(rules);
         // The first serve's figures are the ones /health reports.
         let _ = self.shared.served.set(Arc::clone(server.stats()));
+        let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
         server
-            .serve::<R, _, _, _>(listener, self.service(), executor, shutdown)
+            .serve_with_streams::<R, _, _, _>(
+                listener,
+                self.service(),
+                Some(streams),
+                executor,
+                shutdown,
+            )
             .await
     }
 }

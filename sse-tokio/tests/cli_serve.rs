@@ -597,3 +597,20 @@ fn listen_reports_refusals_clearly() {
     assert_eq!(not_a_stream.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&not_a_stream.stderr).contains("not text/event-stream"));
 }
+
+/// A stream asked for from another origin takes the router with its CORS
+/// layer (plain same-origin streams are written by the server itself).
+#[test]
+fn a_cross_origin_stream_gets_its_cors_headers() {
+    let hub = Hub::start(&["--cors-origin", "http://app.test"]);
+    let mut allowed = hub.open_stream("/events", &[("origin", "http://app.test")]);
+    let got = allowed.read_until("retry:").to_ascii_lowercase();
+    assert!(
+        got.contains("access-control-allow-origin: http://app.test"),
+        "{got}"
+    );
+    let mut plain = hub.open_stream("/events", &[]);
+    let got = plain.read_until("retry:").to_ascii_lowercase();
+    assert!(got.starts_with("http/1.1 200"), "{got}");
+    assert!(!got.contains("access-control-allow-origin"), "{got}");
+}

@@ -81,6 +81,16 @@ impl Refusal {
         &self.0.message
     }
 
+    /// The status, the headers and the message, taken apart.
+    pub(crate) fn into_parts(self) -> (StatusCode, HeaderMap, String) {
+        let RefusalParts {
+            status,
+            headers,
+            message,
+        } = *self.0;
+        (status, headers, message)
+    }
+
     /// The response: the status, the headers, and the message as
     /// `text/plain`.
     pub fn response(self) -> http::Response<EventsBody> {
@@ -366,6 +376,11 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
     pub fn retry(mut self, reconnection_time: Option<Duration>) -> Self {
         self.retry = reconnection_time;
         self
+    }
+
+    /// The keep-alive interval of the streams.
+    pub fn keep_alive_interval(&self) -> Option<Duration> {
+        self.keep_alive
     }
 
     /// The local publisher of the back end.

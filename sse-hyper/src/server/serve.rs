@@ -13,6 +13,14 @@
 //! | connections that are not streams yet ("pending") are capped in all, and per client address | 1024, 64 | closed at once |
 //! | at shutdown, requests in flight finish within the shutdown timeout | 5 s | cut |
 //!
+//! A plain `GET` of the stream route
+//! ([`serve_with_streams`](Server::serve_with_streams)) is answered on a
+//! lean path: the server writes the stream itself, from a task that owns
+//! only the socket, the subscription and a place on one keep-alive clock
+//! shared by all streams, so that an idle stream costs no read buffer, no
+//! timer of its own and no hyper connection. Every other request goes to
+//! hyper.
+//!
 //! Request rules (body deadlines, tokens, names, per-client stream caps)
 //! are the endpoint's: see [`hub`](crate::hub). An application that serves
 //! the hub with its own server should set the same limits there: hyper's
@@ -21,7 +29,10 @@
 
 mod head;
 mod io;
+mod route;
 mod slots;
+mod stream;
+mod tick;
 
 use core::time::Duration;
 use std::error::Error as StdError;
@@ -39,8 +50,9 @@ use hyper::service::Service;
 use hyper_util::server::graceful::GracefulShutdown;
 use ipnet::IpNet;
 
-use crate::rt::Serve;
+use crate::rt::{Runtime, Serve};
 
+pub use route::StreamRoute;
 pub use slots::{ConnectionHandle, ServeCounts, ServeStats};
 
 /// How long the first request head may take to arrive, from the accept.
@@ -326,6 +338,42 @@ impl Server {
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
         E: Executor<ConnectionTask>,
     {
+        self.serve_with_streams::<R, _, _, _>(listener, service, None, executor, shutdown)
+            .await
+    }
+
+    /// [`serve`](Self::serve), with the plain `GET`s of `streams` answered
+    /// on the lean path: read and parsed by the server, and written by a
+    /// small task that owns only the socket, the subscription and a place
+    /// on one keep-alive clock shared by every stream (so an idle stream
+    /// costs no read buffer, no timer and no hyper connection). A request
+    /// with an `Origin` (CORS), a body, an upgrade or anything else unusual
+    /// goes to `service` as usual.
+    pub async fn serve_with_streams<R, S, B, E>(
+        &self,
+        listener: R::Listener,
+        service: S,
+        streams: Option<Arc<dyn StreamRoute<R>>>,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()>
+    where
+        R: Serve,
+        S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+        E: Executor<ConnectionTask>,
+    {
+        let tick = Arc::new(tick::Tick::default());
+        if let Some(interval) = streams.as_ref().and_then(|route| route.keep_alive()) {
+            executor.execute(Box::pin(ticker::<R>(
+                Arc::clone(&tick),
+                tick::Tick::period(interval),
+            )));
+        }
         let config = Arc::new(self.config.clone());
         let slots = slots::Slots::new(
             Arc::clone(&self.stats),
@@ -372,19 +420,27 @@ impl Server {
                 }
             };
             let task = connection::<R, _, _>(
-                stream,
-                peer,
-                ConnectionHandle::new(slot),
+                Accepted {
+                    stream,
+                    peer,
+                    handle: ConnectionHandle::new(slot),
+                },
                 service.clone(),
-                Arc::clone(&config),
-                Arc::clone(&self.stats),
-                Arc::clone(&stop),
+                streams.clone(),
+                Shared {
+                    config: Arc::clone(&config),
+                    stats: Arc::clone(&self.stats),
+                    stop: Arc::clone(&stop),
+                    tick: Arc::clone(&tick),
+                },
                 graceful.watcher(),
             );
             executor.execute(Box::pin(task));
         }
         drop(listener);
         stop.stop();
+        // The keep-alive clock stops with the server.
+        tick.stop();
         let drained = core::pin::pin!(graceful.shutdown());
         let deadline = core::pin::pin!(R::sleep_until(crate::server::after(
             R::now(),
@@ -401,16 +457,35 @@ impl Server {
     }
 }
 
-/// One connection: its first head, then hyper.
-#[allow(clippy::too_many_arguments)]
-async fn connection<R, S, B>(
-    mut stream: R::Stream,
+/// A connection just accepted.
+struct Accepted<St> {
+    stream: St,
     peer: SocketAddr,
     handle: ConnectionHandle,
-    service: S,
+}
+
+/// What every connection task of one server shares.
+struct Shared {
     config: Arc<ServeConfig>,
     stats: Arc<ServeStats>,
     stop: Arc<Stop>,
+    tick: Arc<tick::Tick>,
+}
+
+/// Moves the keep-alive clock on every `period` until the server stops.
+async fn ticker<R: Runtime>(tick: Arc<tick::Tick>, period: Duration) {
+    while !tick.is_stopped() {
+        R::sleep_until(crate::server::after(R::now(), period)).await;
+        tick.advance();
+    }
+}
+
+/// One connection: its first head, then the lean stream path or hyper.
+async fn connection<R, S, B>(
+    accepted: Accepted<R::Stream>,
+    service: S,
+    streams: Option<Arc<dyn StreamRoute<R>>>,
+    shared: Shared,
     watcher: hyper_util::server::graceful::Watcher,
 ) where
     R: Serve,
@@ -421,6 +496,17 @@ async fn connection<R, S, B>(
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
+    let Accepted {
+        mut stream,
+        peer,
+        handle,
+    } = accepted;
+    let Shared {
+        config,
+        stats,
+        stop,
+        tick,
+    } = shared;
     let _open = Open::new(&stats);
     let head = {
         let read = core::pin::pin!(head::read(&mut stream, &config));
@@ -460,6 +546,28 @@ async fn connection<R, S, B>(
         }
         Err(head::NoHead::Closed) => return,
     };
+    let lean = streams.as_ref().and_then(|route| {
+        stream::stream_request(&head, route.path(), config.max_headers).map(|parts| (route, parts))
+    });
+    if let Some((route, mut parts)) = lean {
+        parts.extensions.insert(ClientAddr(peer));
+        parts.extensions.insert(handle);
+        let mut io = io::Conn::<_, R>::new(
+            stream,
+            bytes::Bytes::new(),
+            config.write_timeout,
+            Arc::clone(&stats),
+        );
+        match route.open(&parts).await {
+            Ok(body) => {
+                drop(parts);
+                stream::run(io, body, &tick).await;
+            }
+            Err(refusal) => stream::refuse(&mut io, refusal).await,
+        }
+        drop(watcher);
+        return;
+    }
     let io = io::Conn::<_, R>::new(stream, head, config.write_timeout, Arc::clone(&stats));
     let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
         request.extensions_mut().insert(ClientAddr(peer));
