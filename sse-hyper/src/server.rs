@@ -52,6 +52,7 @@ use crate::rt::Runtime;
 mod axum;
 mod backend;
 mod events;
+mod id_prefix;
 pub(crate) mod query;
 mod serve;
 mod service;
@@ -60,6 +61,7 @@ pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealt
 #[cfg(feature = "hub")]
 pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+pub use id_prefix::fresh_id_prefix;
 pub use serve::{ClientAddr, ConnectionTask, serve};
 pub use service::EventsService;
 pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};

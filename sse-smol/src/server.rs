@@ -46,7 +46,7 @@ use crate::SmolRuntime;
 pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
     DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
-    LinkHealth, PublishReply, Refusal, headers,
+    LinkHealth, PublishReply, Refusal, fresh_id_prefix, headers,
 };
 
 /// An event stream as an HTTP response body, with keep-alive comments on

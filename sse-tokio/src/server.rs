@@ -32,7 +32,7 @@ pub use hyper_util::rt::TokioExecutor;
 pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionTask,
     DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody, LastEventId,
-    LinkHealth, PublishReply, Refusal, headers,
+    LinkHealth, PublishReply, Refusal, fresh_id_prefix, headers,
 };
 
 use std::error::Error as StdError;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sse_tokio::hub::{ClientInfo, Hub, HubConfig};
 use sse_tokio::proto::publisher::{Publisher, PublisherConfig};
 use sse_tokio::redis::{RedisConfig, RedisPublisher};
-use sse_tokio::server::TokioExecutor;
+use sse_tokio::server::{TokioExecutor, fresh_id_prefix};
 
 /// Options of `sse serve`; each can also come from the environment.
 #[derive(Debug, clap::Args)]
@@ -26,9 +26,10 @@ pub(crate) struct ServeArgs {
         default_value_t = 15
     )]
     keepalive: u64,
-    /// Give every published event an id (1, 2, 3, ...), so that clients can
-    /// resume with Last-Event-ID. (With --redis, events always get Redis's
-    /// ids.)
+    /// Give every published event an id (`<prefix>-1`, `<prefix>-2`, ...;
+    /// a new prefix at every start, so no id is reused), so that clients
+    /// can resume with Last-Event-ID. (With --redis, events always get
+    /// Redis's ids.)
     #[arg(long, env = "SSE_IDS")]
     ids: bool,
     /// How many recent events to keep for clients that resume.
@@ -125,6 +126,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
     // Through Redis, ids come from Redis.
     let config = PublisherConfig::new()
         .with_generate_ids(args.ids && redis_url.is_none())
+        .with_id_prefix(Some(fresh_id_prefix()))
         .with_history(
             args.history,
             args.history
