@@ -269,6 +269,102 @@ fn every_start_has_its_own_ids_and_an_earlier_runs_id_gets_the_reset_event() {
     }
 }
 
+/// The events of a raw stream, in order: (id, data), the id empty for an
+/// event without one (the reset event).
+fn stream_events(raw: &str) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    let mut id = String::new();
+    for line in raw.split('\n') {
+        if let Some(value) = line.strip_prefix("id: ") {
+            id = value.to_string();
+        } else if let Some(value) = line.strip_prefix("data: ") {
+            events.push((std::mem::take(&mut id), value.to_string()));
+        }
+    }
+    events
+}
+
+/// With --data, history and ids survive kill -9: a client that resumes with
+/// the last id it saw gets exactly the events it missed, with the ids they
+/// had, and the sequence goes on without reusing an id.
+#[test]
+fn data_keeps_history_and_ids_across_kill_9() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let data = dir.path().to_str().expect("a UTF-8 path");
+    let hub = Hub::start(&["--data", data]);
+    let mut seen = hub.open_stream("/events?channel=log", &[]);
+    hub.wait_for_subscribers("log", 1);
+    let e1 = publish_id(&hub, "log", "e1");
+    let e2 = publish_id(&hub, "log", "e2");
+    let (prefix, n) = split_id(&e1);
+    assert_eq!((n, e2.clone()), (1, format!("{prefix}-2")));
+    let got = seen.read_until("data: e2\n\n");
+    assert_eq!(
+        stream_events(&got),
+        [
+            (e1.clone(), "e1".to_string()),
+            (e2.clone(), "e2".to_string())
+        ]
+    );
+    drop(seen); // the client goes away having seen e2
+
+    let missed: Vec<(String, String)> = ["e3", "elsewhere", "e5", "e6"]
+        .iter()
+        .map(|&data| {
+            let channel = if data == "elsewhere" { "other" } else { "log" };
+            (publish_id(&hub, channel, data), data.to_string())
+        })
+        .filter(|(_, data)| data != "elsewhere")
+        .collect();
+    // Killed right after the last publish was answered.
+    hub.kill();
+
+    let hub = Hub::start(&["--data", data]);
+    let mut back = hub.open_stream("/events?channel=log", &[("last-event-id", &e2)]);
+    back.read_until("data: e6\n\n");
+    hub.wait_for_subscribers("log", 1);
+    let next = publish_id(&hub, "log", "after the restart");
+    assert_eq!(
+        next,
+        format!("{prefix}-7"),
+        "the sequence goes on, no id reused"
+    );
+    let got = back.read_until("data: after the restart\n\n");
+    let mut expected = missed.clone();
+    expected.push((next, "after the restart".to_string()));
+    assert_eq!(
+        stream_events(&got),
+        expected,
+        "exactly the missed events, then live: {got:?}"
+    );
+    assert_eq!(
+        missed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        [
+            format!("{prefix}-3"),
+            format!("{prefix}-5"),
+            format!("{prefix}-6")
+        ]
+    );
+    let health = hub.request("GET", "/health", &[], b"").json();
+    assert_eq!(health["backend"], "durable", "{health}");
+    assert_eq!(
+        health["durable"]["cursor"],
+        format!("{prefix}-7"),
+        "{health}"
+    );
+
+    // Killed again, a third start still knows the whole sequence.
+    hub.kill();
+    let hub = Hub::start(&["--data", data]);
+    let mut again = hub.open_stream("/events?channel=log", &[("last-event-id", &e1)]);
+    let got = again.read_until("data: after the restart\n\n");
+    let all: Vec<String> = stream_events(&got)
+        .into_iter()
+        .map(|(_, data)| data)
+        .collect();
+    assert_eq!(all, ["e2", "e3", "e5", "e6", "after the restart"]);
+}
+
 #[test]
 fn tokens_guard_publishing_and_subscribing() {
     let hub = Hub::start(&[

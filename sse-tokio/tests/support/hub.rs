@@ -70,6 +70,14 @@ impl Hub {
         }
     }
 
+    /// Kills the hub at once, as `kill -9` does (SIGKILL: no shutdown, no
+    /// flush), and waits until it is gone.
+    pub(crate) fn kill(mut self) {
+        self.child.kill().expect("kill -9 the hub");
+        let status = self.child.wait().expect("wait for the hub");
+        assert!(!status.success(), "{status:?}");
+    }
+
     /// Waits until `channel` has `count` subscribers.
     pub(crate) fn wait_for_subscribers(&self, channel: &str, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(20);
