@@ -74,7 +74,7 @@
 //! the history with their positions and ids, and the sequence goes on.
 //!
 //! The history keeps recent events, bounded by count and bytes
-//! ([`PublisherConfig::history`]). A subscriber that gives the id of the last
+//! ([`PublisherConfig::with_history`]). A subscriber that gives the id of the last
 //! event it saw ([`Subscribe::last_event_id`]) gets, after its initial events,
 //! exactly the events it missed on its channels, in order, once, and then
 //! live events. Replay is read from the history lazily, as the subscriber

@@ -89,8 +89,8 @@ pub type EventSource = sse_hyper::EventSource<SmolRuntime>;
 pub type Builder = sse_hyper::Builder<SmolRuntime>;
 
 /// The history and ids of one node kept in an embedded database across
-/// restarts: sse-hyper's [`durable`](sse_hyper::durable) module, whose
-/// `DurablePublisher` is a back end for the hub and the endpoint.
+/// restarts: sse-hyper's module of this name, whose `DurablePublisher` is a
+/// back end for the hub and the endpoint.
 #[cfg(feature = "durable")]
 pub use sse_hyper::durable;
 #[cfg(feature = "hub")]

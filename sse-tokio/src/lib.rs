@@ -103,8 +103,8 @@ pub type Builder = sse_hyper::Builder<TokioRuntime>;
 #[cfg(feature = "axum")]
 pub mod axum;
 /// The history and ids of one node kept in an embedded database across
-/// restarts: sse-hyper's [`durable`](sse_hyper::durable) module, whose
-/// `DurablePublisher` is a back end for the hub and the endpoint.
+/// restarts: sse-hyper's module of this name, whose `DurablePublisher` is a
+/// back end for the hub and the endpoint.
 #[cfg(feature = "durable")]
 pub use sse_hyper::durable;
 #[cfg(feature = "hub")]

@@ -10,7 +10,7 @@ use super::{ChannelError, LastEventIdError, MAX_ID_LEN, Position};
 pub enum PublishError {
     /// The channels are invalid.
     Channel(ChannelError),
-    /// The encoded event is larger than [`PublisherConfig::max_event_bytes`].
+    /// The encoded event is larger than [`PublisherConfig::max_event_bytes`](super::PublisherConfig::max_event_bytes).
     EventTooLarge {
         /// The encoded size.
         len: usize,
@@ -60,7 +60,7 @@ pub enum SubscribeError {
     /// The `Last-Event-ID` is longer than [`MAX_ID_LEN`] or contains CR, LF
     /// or NUL: no event could have had it.
     LastEventId,
-    /// An initial event is larger than [`PublisherConfig::max_event_bytes`].
+    /// An initial event is larger than [`PublisherConfig::max_event_bytes`](super::PublisherConfig::max_event_bytes).
     EventTooLarge {
         /// The encoded size.
         len: usize,
@@ -74,7 +74,7 @@ pub enum SubscribeError {
         /// The queue bound.
         limit: usize,
     },
-    /// The publisher has [`PublisherConfig::max_subscribers`] already.
+    /// The publisher has [`PublisherConfig::max_subscribers`](super::PublisherConfig::max_subscribers) already.
     TooManySubscribers {
         /// The limit.
         limit: usize,

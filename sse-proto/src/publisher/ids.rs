@@ -73,7 +73,7 @@ pub fn parse_last_event_id(value: &[u8]) -> Result<Option<&str>, LastEventIdErro
 /// The publisher reads no clock and has no randomness, so the caller makes
 /// the prefix (milliseconds since the Unix epoch and 32 random bits: two
 /// starts in the same millisecond still differ, unless they draw the same
-/// 32 bits) and passes it in ([`PublisherConfig::with_id_prefix`]). A
+/// 32 bits) and passes it in ([`PublisherConfig::with_id_prefix`](super::PublisherConfig::with_id_prefix)). A
 /// `Last-Event-ID` with another prefix, or none, was not issued by this
 /// run: the client gets the [reset event](super#the-reset-event) rather
 /// than a replay that would skip what this run numbered the same.

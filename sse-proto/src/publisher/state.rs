@@ -133,7 +133,7 @@ impl<P> Drop for Handle<P> {
 ///
 /// `P` is what you keep about each subscriber (a user, an address): given
 /// when subscribing, handed to [`publish_with`](Self::publish_with) and listed
-/// by [`subscribers`](Self::subscribers). See the [module](self) for ids,
+/// by [`subscribers`](Self::subscribers). See the [module](super) for ids,
 /// replay, the reset event and slow consumers.
 pub struct Publisher<P = ()> {
     handle: Arc<Handle<P>>,

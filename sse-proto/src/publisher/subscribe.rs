@@ -96,7 +96,7 @@ impl<P> Subscribe<'_, P> {
 
     /// Resumes after the event whose id the client sent as `Last-Event-ID`:
     /// the subscription replays what was missed on its channels, or starts
-    /// with the [reset event](self#the-reset-event) if it cannot. `None` or
+    /// with the [reset event](super#the-reset-event) if it cannot. `None` or
     /// an empty id starts fresh.
     pub fn last_event_id(mut self, id: Option<&str>) -> Self {
         self.resume = match parse_last_event_id(id.unwrap_or_default().as_bytes()) {
