@@ -19,15 +19,16 @@
 //!
 //! ```no_run
 //! use sse_hyper::durable::DurablePublisher;
-//! use sse_hyper::hub::{ClientInfo, HubConfig};
+//! use sse_hyper::hub::{ClientInfo, Hub, HubConfig};
 //! use sse_proto::publisher::PublisherConfig;
-//! use sse_tokio::hub::Hub;
+//! use sse_tokio::TokioRuntime;
 //!
 //! # fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Blocks while it reads the stored events back: do it before serving.
 //! let durable: DurablePublisher<ClientInfo> =
 //!     DurablePublisher::open("/var/lib/sse", PublisherConfig::new().with_history(10_000, 8 << 20))?;
-//! let hub = Hub::new(durable, HubConfig::new());
+//! // `sse_tokio::hub::Hub` is this type.
+//! let hub: Hub<TokioRuntime> = Hub::new(durable, HubConfig::new());
 //! # drop(hub);
 //! # Ok(())
 //! # }
