@@ -84,10 +84,15 @@
 //! - `axum`: axum responses for the server types, the
 //!   [`LastEventId`](server::LastEventId) extractor and `Events::router`
 //!   (axum without its `tokio` feature: no runtime).
+//! - `hub`: the hub of `sse serve` as a library (`hub`).
+//! - `durable`: `durable::DurablePublisher`, a back end that keeps the
+//!   history and ids in an embedded database (redb) across restarts.
 //!
 //! Without features: [`EventReader`], [`EventWriter`], [`EventStream`] and
 //! [`Error`], and no hyper.
 
+#[cfg(feature = "durable")]
+pub mod durable;
 mod error;
 #[cfg(feature = "client")]
 mod event_source;

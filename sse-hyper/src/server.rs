@@ -40,6 +40,7 @@ mod axum;
 mod backend;
 mod body;
 mod events;
+mod id_prefix;
 pub(crate) mod query;
 mod serve;
 mod service;
@@ -50,6 +51,7 @@ pub use body::{SseBody, headers};
 #[cfg(feature = "hub")]
 pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+pub use id_prefix::fresh_id_prefix;
 pub use serve::{
     ClientAddr, ConnectionHandle, ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING,

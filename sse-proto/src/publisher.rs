@@ -57,12 +57,21 @@
 //! Every publish takes the next [`Position`] in one sequence per publisher.
 //! An event published without an id gets that position as its id (decimal;
 //! [`PublisherConfig::generate_ids`]), so one `Last-Event-ID` says where a
-//! client is on all of its channels. An event may carry its own id instead
+//! client is on all of its channels. With an [`IdPrefix`]
+//! ([`PublisherConfig::with_id_prefix`]) the id is `<prefix>-<position>`:
+//! a server that gives each start a fresh prefix never issues the same id
+//! twice, and an id from another run (another prefix, or none) is unknown,
+//! so that client gets the reset event rather than this run's events that
+//! happen to follow the same number. An event may carry its own id instead
 //! (an id from Redis, say): it is sent as is and indexed, so a client coming
 //! back with it resumes right after that event. If several events carry the
 //! same id, the newest counts. A caller's id that looks like a generated one
-//! (a decimal number) shadows it: use ids of another shape, or turn
-//! generation off.
+//! (a decimal number, or this run's prefix and a number) shadows it: use
+//! ids of another shape, or turn generation off.
+//!
+//! A publisher whose events are kept elsewhere (on disk) starts again where
+//! it stopped with [`Publisher::restore`]: the stored events go back into
+//! the history with their positions and ids, and the sequence goes on.
 //!
 //! The history keeps recent events, bounded by count and bytes
 //! ([`PublisherConfig::with_history`]). A subscriber that gives the id of the last
@@ -154,8 +163,8 @@ pub use channels::{
 };
 pub use chunk::Chunk;
 pub use config::{ConfigError, LagPolicy, PublisherConfig};
-pub use errors::{PublishError, SubscribeError};
-pub use ids::{LastEventIdError, parse_last_event_id};
+pub use errors::{PublishError, RestoreError, SubscribeError};
+pub use ids::{IdPrefix, LastEventIdError, parse_last_event_id};
 pub use resume::{ResumePlan, Resumption};
 pub use state::Publisher;
 pub use subscribe::Subscribe;
@@ -164,7 +173,7 @@ pub use subscription::{Subscriber, SubscriberId, SubscriberStats, Subscription, 
 use core::ops::Range;
 
 use crate::{DEFAULT_MAX_ID_LEN, Event, EventId, EventType};
-use ids::Digits;
+use ids::GeneratedId;
 
 /// The `event` type of the [reset event](self#the-reset-event).
 pub const RESET_EVENT_TYPE: &str = "sse-reset";
@@ -221,6 +230,12 @@ impl ResetReason {
 pub struct Position(u64);
 
 impl Position {
+    /// The position `n`: for [`Publisher::restore`] and
+    /// [`PublisherConfig::check_event`], from a store that kept it.
+    pub const fn new(n: u64) -> Self {
+        Self(n)
+    }
+
     /// The number.
     pub const fn get(self) -> u64 {
         self.0
@@ -250,7 +265,7 @@ pub(crate) enum PublishedId {
     /// Inside the encoded event.
     InChunk(Chunk, Range<usize>),
     /// A generated id of a per-subscriber publish.
-    Generated(Digits),
+    Generated(GeneratedId),
 }
 
 impl Published {

@@ -48,6 +48,8 @@
 //!   system's root certificates.
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, the ready endpoint, and [`serve`](server::serve).
+//! - `durable`: [`durable`], the history and ids of one node kept in an
+//!   embedded database across restarts (sse-hyper's `DurablePublisher`).
 //!
 //! Each turns on sse-hyper's feature of the same name.
 
@@ -86,6 +88,11 @@ pub type EventSource = sse_hyper::EventSource<SmolRuntime>;
 #[cfg(feature = "client")]
 pub type Builder = sse_hyper::Builder<SmolRuntime>;
 
+/// The history and ids of one node kept in an embedded database across
+/// restarts: sse-hyper's module of this name, whose `DurablePublisher` is a
+/// back end for the hub and the endpoint.
+#[cfg(feature = "durable")]
+pub use sse_hyper::durable;
 #[cfg(feature = "hub")]
 pub mod hub;
 #[cfg(feature = "server")]

@@ -47,7 +47,7 @@ pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
     ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
     LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
-    headers,
+    fresh_id_prefix, headers,
 };
 
 /// An event stream as an HTTP response body, with keep-alive comments on

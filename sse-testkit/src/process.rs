@@ -79,6 +79,14 @@ impl Server {
         self.child.id()
     }
 
+    /// Kills the process at once (SIGKILL: no shutdown, no flush), and
+    /// waits until it is gone.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill -9 the server");
+        let status = self.child.wait().expect("wait for the server");
+        assert!(!status.success(), "{status:?}");
+    }
+
     /// `http://127.0.0.1:port` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)

@@ -1,8 +1,9 @@
 //! The hub of `sse serve` as a library, on tokio (feature `hub`): stream,
 //! publish, subscribers, channel close, health and the chat page, with
 //! tokens and CORS, over any [`Backend`](crate::server::Backend): a
-//! [`Publisher<ClientInfo>`](crate::Publisher) in memory, or with the
-//! `redis` feature a [`RedisPublisher`](crate::redis::RedisPublisher)
+//! [`Publisher<ClientInfo>`](crate::Publisher) in memory, with the
+//! `durable` feature a `DurablePublisher` that keeps the history on disk,
+//! or with the `redis` feature a [`RedisPublisher`](crate::redis::RedisPublisher)
 //! shared by several nodes.
 //!
 //! These are sse-hyper's types ([`sse_hyper::hub`]) on [`TokioRuntime`]:

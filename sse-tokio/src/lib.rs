@@ -53,6 +53,8 @@
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
 //!   `Events::router`.
+//! - `durable`: [`durable`], the history and ids of one node kept in an
+//!   embedded database across restarts (sse-hyper's `DurablePublisher`).
 //! - `redis`: [`redis`], fan-out across several nodes through Redis Streams,
 //!   with resume from `Last-Event-ID` on any node; `rediss://` (TLS) with
 //!   `rustls` too.
@@ -100,6 +102,11 @@ pub type Builder = sse_hyper::Builder<TokioRuntime>;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+/// The history and ids of one node kept in an embedded database across
+/// restarts: sse-hyper's module of this name, whose `DurablePublisher` is a
+/// back end for the hub and the endpoint.
+#[cfg(feature = "durable")]
+pub use sse_hyper::durable;
 #[cfg(feature = "hub")]
 pub mod hub;
 #[cfg(feature = "redis")]

@@ -19,6 +19,25 @@ fn stdout_lines(output: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
+/// A generated id's prefix and number: `<20 lowercase hex digits>-<n>`,
+/// as `sse serve --ids` gives them (a new prefix at every start).
+fn split_id(id: &str) -> (String, u64) {
+    let (prefix, n) = id
+        .split_once('-')
+        .unwrap_or_else(|| panic!("not a generated id: {id:?}"));
+    assert!(
+        prefix.len() == 20
+            && prefix
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        "not a generated id's prefix: {id:?}"
+    );
+    let n = n
+        .parse()
+        .unwrap_or_else(|_| panic!("not a generated id's number: {id:?}"));
+    (prefix.to_string(), n)
+}
+
 #[test]
 fn publish_reaches_a_listener_with_generated_ids() {
     let hub = Hub::start(&["--ids"]);
@@ -36,7 +55,9 @@ fn publish_reaches_a_listener_with_generated_ids() {
         b"",
     );
     assert!(first.status.success(), "{first:?}");
-    assert_eq!(stdout_lines(&first), ["1"]);
+    let first_id = stdout_lines(&first).concat();
+    let (prefix, n) = split_id(&first_id);
+    assert_eq!(n, 1);
     assert!(String::from_utf8_lossy(&first.stderr).contains("published to 1 subscriber"));
     // Data from stdin, with a type.
     let second = sse(
@@ -51,15 +72,15 @@ fn publish_reaches_a_listener_with_generated_ids() {
         ],
         b"line one\nline two",
     );
-    assert_eq!(stdout_lines(&second), ["2"]);
+    assert_eq!(stdout_lines(&second), [format!("{prefix}-2")]);
 
     let output = finish(listener, WAIT);
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         stdout_lines(&output),
         [
-            r#"{"type":"message","data":"hello","lastEventId":"1"}"#,
-            r#"{"type":"note","data":"line one\nline two","lastEventId":"2"}"#,
+            format!(r#"{{"type":"message","data":"hello","lastEventId":"{prefix}-1"}}"#),
+            format!(r#"{{"type":"note","data":"line one\nline two","lastEventId":"{prefix}-2"}}"#),
         ]
     );
 }
@@ -79,10 +100,10 @@ fn publish_answers_with_the_id_and_the_number_reached() {
         br#"{"channels":["a","b"],"event":"update","data":{"n":1}}"#,
     );
     assert_eq!(json.status, 200, "{json:?}");
-    assert_eq!(
-        json.json(),
-        serde_json::json!({ "id": "1", "subscribers": 2 })
-    );
+    let reply = json.json();
+    assert_eq!(reply["subscribers"], 2, "{reply}");
+    let id = reply["id"].as_str().expect("an id").to_string();
+    assert_eq!(split_id(&id).1, 1);
     // Plain body with the rest in the query; a caller's own id is kept.
     let plain = hub.request(
         "POST",
@@ -97,7 +118,7 @@ fn publish_answers_with_the_id_and_the_number_reached() {
 
     assert!(
         a.read_until("data: {\"n\":1}")
-            .contains("event: update\nid: 1\n")
+            .contains(&format!("event: update\nid: {id}\n"))
     );
     let got = both.read_until("plain text");
     assert_eq!(got.matches("data: {\"n\":1}").count(), 1, "{got}");
@@ -144,9 +165,13 @@ fn idle_streams_get_keep_alive_comments() {
 #[test]
 fn clients_resume_from_last_event_id() {
     let hub = Hub::start(&["--ids"]);
-    for data in ["one", "two", "three"] {
-        hub.request("POST", "/publish?channel=log", &[], data.as_bytes());
-    }
+    let ids: Vec<String> = ["one", "two", "three"]
+        .iter()
+        .map(|data| {
+            let reply = hub.request("POST", "/publish?channel=log", &[], data.as_bytes());
+            reply.json()["id"].as_str().expect("an id").to_string()
+        })
+        .collect();
     let listener = sse(
         &[
             "listen",
@@ -154,7 +179,7 @@ fn clients_resume_from_last_event_id() {
             "--count",
             "2",
             "--last-event-id",
-            "1",
+            &ids[0],
             &hub.url("/events?channel=log"),
         ],
         b"",
@@ -162,17 +187,182 @@ fn clients_resume_from_last_event_id() {
     assert_eq!(
         stdout_lines(&listener),
         [
-            r#"{"type":"message","data":"two","lastEventId":"2"}"#,
-            r#"{"type":"message","data":"three","lastEventId":"3"}"#,
+            format!(
+                r#"{{"type":"message","data":"two","lastEventId":"{}"}}"#,
+                ids[1]
+            ),
+            format!(
+                r#"{{"type":"message","data":"three","lastEventId":"{}"}}"#,
+                ids[2]
+            ),
         ]
     );
-    let mut browser = hub.open_stream("/events?channel=log&lastEventId=2", &[]);
+    let mut browser = hub.open_stream(&format!("/events?channel=log&lastEventId={}", ids[1]), &[]);
     let got = browser.read_until("three");
     assert!(!got.contains("data: two"), "{got}");
 
-    // An id older than the hub knows gets the documented reset event.
-    let mut stale = hub.open_stream("/events?channel=log", &[("last-event-id", "999")]);
-    stale.read_until("event: sse-reset\ndata: history\n\n");
+    // An id the hub never issued gets the documented reset event.
+    let (prefix, _) = split_id(&ids[0]);
+    for unknown in ["999".to_string(), format!("{prefix}-999")] {
+        let mut stale = hub.open_stream("/events?channel=log", &[("last-event-id", &unknown)]);
+        stale.read_until("event: sse-reset\ndata: history\n\n");
+    }
+}
+
+/// Publishes `data` to `channel` and returns the id the hub gave it.
+fn publish_id(hub: &Hub, channel: &str, data: &str) -> String {
+    let reply = hub.request(
+        "POST",
+        &format!("/publish?channel={channel}"),
+        &[],
+        data.as_bytes(),
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.json()["id"].as_str().expect("an id").to_string()
+}
+
+/// Ids never repeat across restarts: three starts in quick succession
+/// (well within a second on a quiet machine) have three prefixes, and a
+/// client that comes back with an id of the run before gets the reset
+/// event first, then live events: never this run's events that happen to
+/// follow the same number.
+#[test]
+fn every_start_has_its_own_ids_and_an_earlier_runs_id_gets_the_reset_event() {
+    let mut prefixes = Vec::new();
+    let mut previous: Option<Vec<String>> = None;
+    for run in 0..3 {
+        let hub = Hub::start(&["--ids"]);
+        let ids: Vec<String> = (1..=3)
+            .map(|n| publish_id(&hub, "log", &format!("run {run} event {n}")))
+            .collect();
+        let (prefix, first) = split_id(&ids[0]);
+        assert_eq!(first, 1);
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(*id, format!("{prefix}-{}", n + 1), "one prefix per run");
+        }
+        assert!(
+            !prefixes.contains(&prefix),
+            "run {run} reused a prefix: {prefix} in {prefixes:?}"
+        );
+        prefixes.push(prefix);
+
+        if let Some(earlier) = &previous {
+            // Came back with the earlier run's first id: the old hub would
+            // have replayed this run's events 2 and 3.
+            let mut back =
+                hub.open_stream("/events?channel=log", &[("last-event-id", &earlier[0])]);
+            hub.wait_for_subscribers("log", 1);
+            publish_id(&hub, "log", "live");
+            let got = back.read_until("data: live\n\n");
+            let body = &got[got.find("\r\n\r\n").expect("a head")..];
+            let reset = body
+                .find("event: sse-reset\ndata: history\n\n")
+                .unwrap_or_else(|| panic!("no reset event: {got:?}"));
+            assert!(reset < body.find("data: live").unwrap_or(0), "{got:?}");
+            assert!(
+                !body.contains(&format!("run {run} event")),
+                "a partial replay: {got:?}"
+            );
+        }
+        previous = Some(ids);
+        // Dropping the hub kills it (SIGKILL); the next start is a restart.
+    }
+}
+
+/// The events of a raw stream, in order: (id, data), the id empty for an
+/// event without one (the reset event).
+fn stream_events(raw: &str) -> Vec<(String, String)> {
+    let mut events = Vec::new();
+    let mut id = String::new();
+    for line in raw.split('\n') {
+        if let Some(value) = line.strip_prefix("id: ") {
+            id = value.to_string();
+        } else if let Some(value) = line.strip_prefix("data: ") {
+            events.push((std::mem::take(&mut id), value.to_string()));
+        }
+    }
+    events
+}
+
+/// With --data, history and ids survive kill -9: a client that resumes with
+/// the last id it saw gets exactly the events it missed, with the ids they
+/// had, and the sequence goes on without reusing an id.
+#[test]
+fn data_keeps_history_and_ids_across_kill_9() {
+    let dir = tempfile::tempdir().expect("a data directory");
+    let data = dir.path().to_str().expect("a UTF-8 path");
+    let hub = Hub::start(&["--data", data]);
+    let mut seen = hub.open_stream("/events?channel=log", &[]);
+    hub.wait_for_subscribers("log", 1);
+    let e1 = publish_id(&hub, "log", "e1");
+    let e2 = publish_id(&hub, "log", "e2");
+    let (prefix, n) = split_id(&e1);
+    assert_eq!((n, e2.clone()), (1, format!("{prefix}-2")));
+    let got = seen.read_until("data: e2\n\n");
+    assert_eq!(
+        stream_events(&got),
+        [
+            (e1.clone(), "e1".to_string()),
+            (e2.clone(), "e2".to_string())
+        ]
+    );
+    drop(seen); // the client goes away having seen e2
+
+    let missed: Vec<(String, String)> = ["e3", "elsewhere", "e5", "e6"]
+        .iter()
+        .map(|&data| {
+            let channel = if data == "elsewhere" { "other" } else { "log" };
+            (publish_id(&hub, channel, data), data.to_string())
+        })
+        .filter(|(_, data)| data != "elsewhere")
+        .collect();
+    // Killed right after the last publish was answered.
+    hub.kill();
+
+    let hub = Hub::start(&["--data", data]);
+    let mut back = hub.open_stream("/events?channel=log", &[("last-event-id", &e2)]);
+    back.read_until("data: e6\n\n");
+    hub.wait_for_subscribers("log", 1);
+    let next = publish_id(&hub, "log", "after the restart");
+    assert_eq!(
+        next,
+        format!("{prefix}-7"),
+        "the sequence goes on, no id reused"
+    );
+    let got = back.read_until("data: after the restart\n\n");
+    let mut expected = missed.clone();
+    expected.push((next, "after the restart".to_string()));
+    assert_eq!(
+        stream_events(&got),
+        expected,
+        "exactly the missed events, then live: {got:?}"
+    );
+    assert_eq!(
+        missed.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
+        [
+            format!("{prefix}-3"),
+            format!("{prefix}-5"),
+            format!("{prefix}-6")
+        ]
+    );
+    let health = hub.request("GET", "/health", &[], b"").json();
+    assert_eq!(health["backend"], "durable", "{health}");
+    assert_eq!(
+        health["durable"]["cursor"],
+        format!("{prefix}-7"),
+        "{health}"
+    );
+
+    // Killed again, a third start still knows the whole sequence.
+    hub.kill();
+    let hub = Hub::start(&["--data", data]);
+    let mut again = hub.open_stream("/events?channel=log", &[("last-event-id", &e1)]);
+    let got = again.read_until("data: after the restart\n\n");
+    let all: Vec<String> = stream_events(&got)
+        .into_iter()
+        .map(|(_, data)| data)
+        .collect();
+    assert_eq!(all, ["e2", "e3", "e5", "e6", "after the restart"]);
 }
 
 #[test]

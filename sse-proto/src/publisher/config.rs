@@ -3,7 +3,12 @@
 use core::fmt;
 use core::time::Duration;
 
+use super::fanout::encode_checked;
+use super::history::HISTORY_OVERHEAD;
+use super::ids::GeneratedId;
 use super::subscription::ENTRY_OVERHEAD;
+use super::{IdPrefix, Position, PublishError};
+use crate::Event;
 
 /// What happens to a subscriber whose queue is full: one that reads more
 /// slowly than events are published.
@@ -52,6 +57,7 @@ pub struct PublisherConfig {
     pub(crate) lag_policy: LagPolicy,
     pub(crate) lag_retry: Option<Duration>,
     pub(crate) generate_ids: bool,
+    pub(crate) id_prefix: Option<IdPrefix>,
     pub(crate) first_id: u64,
     pub(crate) max_subscribers: usize,
     pub(crate) max_channels: usize,
@@ -60,8 +66,8 @@ pub struct PublisherConfig {
 impl PublisherConfig {
     /// The defaults: a history of 1024 events and 1 MiB, queues of 256 KiB,
     /// events up to 64 KiB, [`LagPolicy::Disconnect`] with a 1 s retry hint,
-    /// generated ids from 1, up to 10,000 subscribers and 16 channels per
-    /// call.
+    /// generated ids from 1 (plain decimal: no [`IdPrefix`]), up to 10,000
+    /// subscribers and 16 channels per call.
     pub const fn new() -> Self {
         Self {
             history_events: 1024,
@@ -71,6 +77,7 @@ impl PublisherConfig {
             lag_policy: LagPolicy::Disconnect,
             lag_retry: Some(Duration::from_secs(1)),
             generate_ids: true,
+            id_prefix: None,
             first_id: 1,
             max_subscribers: 10_000,
             max_channels: 16,
@@ -118,10 +125,37 @@ impl PublisherConfig {
     }
 
     /// Whether events published without an id get one: the decimal
-    /// [`Position`](super::Position), increasing by one per publish. On by
-    /// default. Events that carry their own id keep it either way.
+    /// [`Position`](super::Position), increasing by one per publish (after
+    /// the [prefix](Self::with_id_prefix), if set). On by default. Events
+    /// that carry their own id keep it either way.
     pub const fn with_generate_ids(mut self, on: bool) -> Self {
         self.generate_ids = on;
+        self
+    }
+
+    /// The prefix of generated ids: with one, ids are
+    /// `<prefix>-<position>` and a `Last-Event-ID` with another prefix (or
+    /// none) is unknown, so a client coming back from an earlier run gets
+    /// the [reset event](super#the-reset-event) instead of a replay of
+    /// this run's events that happen to have the same numbers. Give every
+    /// start of a server a fresh one ([`IdPrefix::new`] from the clock and
+    /// random bits). `None` (the default): plain decimal ids.
+    ///
+    /// ```
+    /// use sse_proto::Event;
+    /// use sse_proto::publisher::{IdPrefix, Publisher, PublisherConfig};
+    ///
+    /// let prefix = IdPrefix::new(1_700_000_000_000, 0x0123_4567);
+    /// let publisher: Publisher =
+    ///     Publisher::with_config(PublisherConfig::new().with_id_prefix(Some(prefix)))?;
+    /// let id = publisher.publish(Event::new("a"), "news")?.id().map(|id| id.to_string());
+    /// assert_eq!(id.as_deref(), Some("018bcfe5680001234567-1"));
+    /// assert!(publisher.locate("018bcfe5680001234567-1").is_some());
+    /// assert!(publisher.locate("1").is_none()); // an id of a run without the prefix
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const fn with_id_prefix(mut self, prefix: Option<IdPrefix>) -> Self {
+        self.id_prefix = prefix;
         self
     }
 
@@ -183,6 +217,11 @@ impl PublisherConfig {
         self.generate_ids
     }
 
+    /// The prefix of generated ids, if any.
+    pub const fn id_prefix(&self) -> Option<IdPrefix> {
+        self.id_prefix
+    }
+
     /// The position of the first event.
     pub const fn first_id(&self) -> u64 {
         self.first_id
@@ -196,6 +235,57 @@ impl PublisherConfig {
     /// The most channels per call.
     pub const fn max_channels(&self) -> usize {
         self.max_channels
+    }
+
+    /// Checks `event` as a publish at `position` would, with the id it
+    /// would be given, and returns its encoded length: for a layer that
+    /// must know that the publisher will take an event before it commits
+    /// it elsewhere (to disk, say), and what it will cost in the history
+    /// ([`history_cost`](Self::history_cost)).
+    ///
+    /// ```
+    /// use sse_proto::Event;
+    /// use sse_proto::publisher::{Position, PublishError, PublisherConfig};
+    ///
+    /// let config = PublisherConfig::new().with_max_event_bytes(19);
+    /// // `id: 9\ndata: hello\n\n`
+    /// assert_eq!(config.check_event(Event::new("hello"), Position::new(9)), Ok(19));
+    /// assert!(matches!(
+    ///     config.check_event(Event::new("hello"), Position::new(10)),
+    ///     Err(PublishError::EventTooLarge { len: 20, limit: 19 })
+    /// ));
+    /// ```
+    pub fn check_event(&self, event: Event<'_>, position: Position) -> Result<usize, PublishError> {
+        // Encoded to be checked by the publisher's own rule; the bytes are
+        // dropped (a publish encodes the event again).
+        let (chunk, _) = match event.id() {
+            None if self.generate_ids => {
+                let id = self.generated_id(position.get());
+                encode_checked(event.with_id(id.as_id()), self)?
+            }
+            _ => encode_checked(event, self)?,
+        };
+        Ok(chunk.len())
+    }
+
+    /// The id generated for the event at `position`.
+    pub(crate) fn generated_id(&self, position: u64) -> GeneratedId {
+        GeneratedId::new(self.id_prefix, position)
+    }
+
+    /// What an event of `encoded_len` bytes costs in the history: its bytes
+    /// plus 64 of bookkeeping, counted against the history's byte bound.
+    pub const fn history_cost(&self, encoded_len: usize) -> usize {
+        encoded_len.saturating_add(HISTORY_OVERHEAD)
+    }
+
+    /// Whether a history of `events` events costing `bytes` in all
+    /// ([`history_cost`](Self::history_cost)) is within the bounds: the
+    /// history drops its oldest events until it is. A store that keeps the
+    /// history elsewhere (on disk, say) trims by the same rule, so that it
+    /// holds what the publisher holds.
+    pub const fn history_holds(&self, events: usize, bytes: usize) -> bool {
+        events <= self.history_events && bytes <= self.history_bytes
     }
 
     /// The smallest queue that holds the largest event and a reset event.

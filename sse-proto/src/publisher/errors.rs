@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use super::{ChannelError, LastEventIdError, MAX_ID_LEN};
+use super::{ChannelError, LastEventIdError, MAX_ID_LEN, Position};
 
 /// Why a publish was refused. Nothing was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,5 +127,48 @@ impl From<ChannelError> for SubscribeError {
 impl From<LastEventIdError> for SubscribeError {
     fn from(_: LastEventIdError) -> Self {
         Self::LastEventId
+    }
+}
+
+/// Why [`Publisher::restore`](super::Publisher::restore) or
+/// [`Publisher::restore_position`](super::Publisher::restore_position)
+/// refused. Nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// The event was refused as a publish would refuse it (too large, bad
+    /// channels), or the publisher is closed.
+    Publish(PublishError),
+    /// The position is not after the newest one taken (or is above 2^63).
+    NotAfter {
+        /// The newest position taken.
+        last: Position,
+    },
+    /// The publisher has subscribers: they would never get the restored
+    /// events, so restoring is only for a publisher nobody listens to yet.
+    Subscribed,
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Publish(e) => fmt::Display::fmt(e, f),
+            Self::NotAfter { last } => {
+                write!(
+                    f,
+                    "cannot restore at or before position {last}, the newest taken"
+                )
+            }
+            Self::Subscribed => f.write_str("cannot restore into a publisher with subscribers"),
+        }
+    }
+}
+
+impl core::error::Error for RestoreError {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Publish(e) => Some(e),
+            _ => None,
+        }
     }
 }

@@ -5,8 +5,8 @@ use core::hash::{Hash, Hasher};
 use core::ops::Range;
 use std::collections::{HashMap, VecDeque};
 
-use super::Chunk;
 use super::channels::ChannelSet;
+use super::{Chunk, PublisherConfig};
 
 /// How many buckets remember the newest evicted position per channel hash.
 pub(crate) const BUCKETS: usize = 64;
@@ -37,8 +37,8 @@ impl Entry {
         }
     }
 
-    fn cost(&self) -> usize {
-        HISTORY_OVERHEAD + self.chunk.as_ref().map_or(0, |chunk| chunk.len())
+    fn cost(&self, bounds: &PublisherConfig) -> usize {
+        bounds.history_cost(self.chunk.as_ref().map_or(0, |chunk| chunk.len()))
     }
 }
 
@@ -81,8 +81,8 @@ impl Borrow<[u8]> for IdKey {
 pub(crate) struct History {
     entries: VecDeque<Entry>,
     bytes: usize,
-    max_events: usize,
-    max_bytes: usize,
+    /// The bounds ([`PublisherConfig::history_holds`]).
+    bounds: PublisherConfig,
     /// Positions of events that carried their own id, by that id (the
     /// newest event wins when ids repeat).
     ids: HashMap<IdKey, u64>,
@@ -95,12 +95,11 @@ pub(crate) struct History {
 }
 
 impl History {
-    pub(crate) fn new(max_events: usize, max_bytes: usize) -> Self {
+    pub(crate) fn new(bounds: PublisherConfig) -> Self {
         Self {
             entries: VecDeque::new(),
             bytes: 0,
-            max_events,
-            max_bytes,
+            bounds,
             ids: HashMap::new(),
             evicted: [0; BUCKETS],
         }
@@ -127,20 +126,45 @@ impl History {
                 entry.id = Some(range);
             }
         }
-        self.bytes = self.bytes.saturating_add(entry.cost());
+        self.bytes = self.bytes.saturating_add(entry.cost(&self.bounds));
         self.entries.push_back(entry);
-        while self.entries.len() > self.max_events || self.bytes > self.max_bytes {
-            let Some(old) = self.entries.pop_front() else {
+        while !self.bounds.history_holds(self.entries.len(), self.bytes) {
+            if !self.evict_oldest() {
                 break;
-            };
-            self.bytes = self.bytes.saturating_sub(old.cost());
-            self.forget(&old);
-            if let (Some(range), Some(chunk)) = (&old.id, &old.chunk) {
-                let bytes = chunk.get(range.clone()).unwrap_or_default();
-                if self.ids.get(bytes) == Some(&old.position) {
-                    self.ids.remove(bytes);
-                }
             }
+        }
+    }
+
+    /// Drops the oldest entry; `false` if there was none.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(old) = self.entries.pop_front() else {
+            return false;
+        };
+        self.bytes = self.bytes.saturating_sub(old.cost(&self.bounds));
+        self.forget(&old);
+        if let (Some(range), Some(chunk)) = (&old.id, &old.chunk) {
+            let bytes = chunk.get(range.clone()).unwrap_or_default();
+            if self.ids.get(bytes) == Some(&old.position) {
+                self.ids.remove(bytes);
+            }
+        }
+        true
+    }
+
+    /// Marks every position up to `position` as gone on every channel, as
+    /// if those events had been evicted (so every entry up to it is dropped
+    /// too: the history only ever loses its oldest): a resume from before
+    /// it gets the reset event.
+    pub(crate) fn forget_up_to(&mut self, position: u64) {
+        while self
+            .entries
+            .front()
+            .is_some_and(|entry| entry.position <= position)
+        {
+            self.evict_oldest();
+        }
+        for newest in &mut self.evicted {
+            *newest = (*newest).max(position);
         }
     }
 

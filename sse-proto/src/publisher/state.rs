@@ -9,12 +9,13 @@ use std::vec::Vec;
 use super::channels::ChannelSet;
 use super::fanout::{Fanout, encode_checked, encode_farewell, finish_all};
 use super::history::{Entry, History};
-use super::ids::{Digits, parse_decimal};
+use super::ids::parse_decimal;
 use super::subscribe::Subscribe;
 use super::subscription::{Lag, Slot};
 use super::{
     ChannelError, ChannelList, Channels, Chunk, ConfigError, Position, PublishError, Published,
-    PublishedId, PublisherConfig, ResetReason, Stats, SubscribeError, Subscriber, Subscription,
+    PublishedId, PublisherConfig, ResetReason, RestoreError, Stats, SubscribeError, Subscriber,
+    Subscription,
 };
 use crate::{Event, EventBuf, Frame};
 
@@ -64,7 +65,10 @@ impl<P> State<P> {
         if !config.generate_ids {
             return None;
         }
-        let n = parse_decimal(id)?;
+        let n = match config.id_prefix {
+            Some(prefix) => prefix.position_of(id)?,
+            None => parse_decimal(id)?,
+        };
         (n >= config.first_id - 1 && n <= self.last).then_some(n)
     }
 
@@ -188,7 +192,7 @@ impl<P> Publisher<P> {
                 next_subscriber: 1,
                 subscribers: 0,
                 channels: HashMap::new(),
-                history: History::new(config.history_events, config.history_bytes),
+                history: History::new(config),
                 stats: Stats::default(),
                 reset_history: Chunk::encode(ResetReason::History.event()),
             }),
@@ -277,7 +281,7 @@ impl<P> Publisher<P> {
         let position = state.last.saturating_add(1);
         let (chunk, id_range) = match ready {
             Some(ready) => ready,
-            None => encode_checked(event.with_id(Digits::new(position).as_id()), config)?,
+            None => encode_checked(event.with_id(config.generated_id(position).as_id()), config)?,
         };
         state.last = position;
         let set = state.channel_set(&channels);
@@ -336,7 +340,7 @@ impl<P> Publisher<P> {
         state
             .history
             .push(Entry::new(position, set.clone(), None), None);
-        let digits = Digits::new(position);
+        let digits = config.generated_id(position);
         let generated = digits.as_id();
 
         let mut outcome = Fanout::new();
@@ -369,6 +373,106 @@ impl<P> Publisher<P> {
             PublishedId::None
         };
         Ok(outcome.finish(&mut state, position, id))
+    }
+
+    /// Puts `event`, published to `channels` by an earlier run, back in
+    /// the history at `position`, without sending it to anyone: how a
+    /// publisher whose events are kept on disk starts again where it
+    /// stopped. Call it for each stored event, oldest first, before anyone
+    /// subscribes; then [`restore_position`](Self::restore_position) with
+    /// the newest position the earlier run issued. The event gets the id a
+    /// publish at `position` would have given it, so a client that resumes
+    /// with an id from the earlier run gets exactly what it missed.
+    ///
+    /// Positions only grow: the next publish gets the one after. Positions
+    /// skipped since the previous one (trimmed, or never restored) count as
+    /// gone from the history, and so do the events restored before them
+    /// (the history only ever loses its oldest events): a client resuming
+    /// from before a gap gets the [reset event](super#the-reset-event)
+    /// first, then what follows the gap. Restored events are kept within
+    /// the history's bounds like published ones, and are not counted as
+    /// published in [`Stats`].
+    ///
+    /// ```
+    /// use sse_proto::Event;
+    /// use sse_proto::publisher::{Position, Publisher};
+    ///
+    /// let publisher: Publisher = Publisher::new();
+    /// publisher.restore(Position::new(7), Event::new("seven"), "news")?;
+    /// publisher.restore(Position::new(8), Event::new("eight"), "news")?;
+    /// publisher.restore_position(Position::new(8))?;
+    ///
+    /// let mut back = publisher.subscriber(()).channels("news").last_event_id(Some("7")).subscribe()?;
+    /// # let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+    /// # let core::task::Poll::Ready(Some(chunk)) = back.poll_next(&mut cx) else { panic!() };
+    /// assert_eq!(chunk.as_bytes(), b"id: 8\ndata: eight\n\n");
+    /// assert_eq!(publisher.publish(Event::new("nine"), "news")?.position(), Position::new(9));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore<'e>(
+        &self,
+        position: Position,
+        event: impl Into<Event<'e>>,
+        channels: impl Channels,
+    ) -> Result<(), RestoreError> {
+        let event = event.into();
+        let shared = self.shared();
+        let config = &shared.config;
+        let channels = ChannelList::parse(channels.names(), config.max_channels)
+            .map_err(|error| RestoreError::Publish(error.into()))?;
+        let position = position.0;
+        let event = match event.id() {
+            None if config.generate_ids => {
+                let id = config.generated_id(position);
+                encode_checked(event.with_id(id.as_id()), config)
+            }
+            _ => encode_checked(event, config),
+        };
+        let (chunk, id_range) = event.map_err(RestoreError::Publish)?;
+        let mut state = lock(&shared.state);
+        Self::check_restore(&state, position)?;
+        if position > state.last.saturating_add(1) {
+            state.history.forget_up_to(position - 1);
+        }
+        state.last = position;
+        let set = state.channel_set(&channels);
+        state
+            .history
+            .push(Entry::new(position, set, Some(chunk)), id_range);
+        Ok(())
+    }
+
+    /// Takes every position up to `position`, as an earlier run did: the
+    /// next publish gets the one after. If that skips positions, they count
+    /// as gone from the history, as with [`restore`](Self::restore) (and so
+    /// does every event restored before them): a client resuming from
+    /// before them gets the reset event. Before anyone subscribes, as
+    /// `restore`.
+    pub fn restore_position(&self, position: Position) -> Result<(), RestoreError> {
+        let mut state = lock(&self.shared().state);
+        if position.0 == state.last {
+            return Ok(());
+        }
+        Self::check_restore(&state, position.0)?;
+        state.history.forget_up_to(position.0);
+        state.last = position.0;
+        Ok(())
+    }
+
+    /// Why a restore at `position` cannot be done now, if it cannot.
+    fn check_restore(state: &State<P>, position: u64) -> Result<(), RestoreError> {
+        if state.closed {
+            return Err(RestoreError::Publish(PublishError::Closed));
+        }
+        if state.subscribers > 0 {
+            return Err(RestoreError::Subscribed);
+        }
+        if position <= state.last || position > 1 << 63 {
+            return Err(RestoreError::NotAfter {
+                last: Position(state.last),
+            });
+        }
+        Ok(())
     }
 
     /// The live subscribers of `channels`, each once, in subscription order.

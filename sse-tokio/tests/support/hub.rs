@@ -46,6 +46,12 @@ impl Hub {
     pub(crate) fn signal(self, signal: &str) -> std::process::ExitStatus {
         self.0.signal(signal)
     }
+
+    /// Kills the hub at once, as `kill -9` does (SIGKILL: no shutdown, no
+    /// flush), and waits until it is gone.
+    pub(crate) fn kill(self) {
+        self.0.kill();
+    }
 }
 
 /// Runs `sse` with `args` and returns its output.

@@ -2,12 +2,14 @@
 //! with its chat page. The options become the hub's configuration, nothing
 //! more.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
+use sse_tokio::durable::DurablePublisher;
 use sse_tokio::hub::{ClientInfo, Hub, HubConfig};
 use sse_tokio::proto::publisher::{Publisher, PublisherConfig};
 use sse_tokio::redis::{RedisConfig, RedisPublisher};
-use sse_tokio::server::TokioExecutor;
+use sse_tokio::server::{TokioExecutor, fresh_id_prefix};
 
 use crate::limits::LimitArgs;
 
@@ -28,11 +30,18 @@ pub(crate) struct ServeArgs {
         default_value_t = 15
     )]
     keepalive: u64,
-    /// Give every published event an id (1, 2, 3, ...), so that clients can
-    /// resume with Last-Event-ID. (With --redis, events always get Redis's
-    /// ids.)
+    /// Give every published event an id (`<prefix>-1`, `<prefix>-2`, ...;
+    /// a new prefix at every start, so no id is reused), so that clients
+    /// can resume with Last-Event-ID. (With --redis, events always get
+    /// Redis's ids.)
     #[arg(long, env = "SSE_IDS")]
     ids: bool,
+    /// Keep the history and the id sequence in an embedded database in this
+    /// directory, across restarts and crashes: a client resuming with the
+    /// last id it saw gets exactly what it missed. Every publish is answered
+    /// after it is on disk. Implies --ids. One node only: not with --redis.
+    #[arg(long, env = "SSE_DATA", value_name = "DIR", conflicts_with = "redis")]
+    data: Option<PathBuf>,
     /// How many recent events to keep for clients that resume.
     #[arg(
         long,
@@ -129,6 +138,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
     // Through Redis, ids come from Redis.
     let config = PublisherConfig::new()
         .with_generate_ids(args.ids && redis_url.is_none())
+        .with_id_prefix(Some(fresh_id_prefix()))
         .with_history(
             args.history,
             args.history
@@ -149,9 +159,15 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_keep_alive((args.keepalive > 0).then(|| Duration::from_secs(args.keepalive)))
         .with_retry(Duration::from_millis(args.retry));
     let hub_config = args.limits.apply(hub_config)?;
-    let hub = match redis_url {
-        None => Hub::new(publisher, hub_config),
-        Some(url) => {
+    let hub = match (redis_url, args.data) {
+        (None, None) => Hub::new(publisher, hub_config),
+        // Reads the stored events back before serving (blocking, once).
+        (None, Some(dir)) => {
+            let durable = DurablePublisher::open(&dir, config)
+                .map_err(|error| format!("--data {}: {error}", dir.display()))?;
+            Hub::new(durable, hub_config)
+        }
+        (Some(url), _) => {
             let config = RedisConfig::new(url)
                 .with_prefix(args.redis_prefix)
                 .with_retention(args.redis_retention);
