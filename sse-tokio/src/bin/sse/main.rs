@@ -23,7 +23,7 @@ struct Cli {
 enum Command {
     /// Run a hub: subscribe with GET /events?channel=.., publish with POST
     /// /publish, and a chat page at / (http://127.0.0.1:5000 by default).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Read a raw text/event-stream on stdin, print each event as a JSON line
     /// ({"type", "data", "lastEventId"}) as soon as it is complete.
     Decode(filters::DecodeArgs),
@@ -40,7 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => return run("serve", serve::serve(args)),
+        Command::Serve(args) => return run("serve", serve::serve(*args)),
         Command::Decode(args) => filters::decode(&args),
         Command::Encode => filters::encode(),
         Command::Listen(args) => return run("listen", listen::listen(args)),
