@@ -301,8 +301,9 @@ impl<R: Serve> Hub<R> {
     /// Serves the hub alone on `listener` until `shutdown` resolves, each
     /// connection a task of `executor`, under the connection rules of
     /// [`HubConfig::serve`] (head and idle timeouts, head caps, the pending
-    /// caps, the write timeout; see [`server::serve`](crate::server)); then
-    /// it [closes](Self::close) every stream, lets requests in flight
+    /// caps, the write timeout; see [`server::serve`](crate::server)), with
+    /// plain same-origin `GET /events` streams on the server's lean path;
+    /// then it [closes](Self::close) every stream, lets requests in flight
     /// finish within the shutdown timeout, and returns.
     pub async fn serve<E>(
         &self,
@@ -311,14 +312,24 @@ impl<R: Serve> Hub<R> {
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()>
     where
-        E: Executor<ConnectionTask>,
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
     {
-        let hub = self.clone();
-        let shutdown = async move {
-            shutdown.await;
-            tracing::info!("shutting down: ending every stream with a retry hint");
-            hub.close();
-        };
+        let server = self.server();
+        let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
+        server
+            .serve_with_streams::<R, _, _, _>(
+                listener,
+                self.service(),
+                Some(streams),
+                executor,
+                self.closing(shutdown),
+            )
+            .await
+    }
+
+    /// The server of [`serve`](Self::serve), whose figures `/health`
+    /// reports.
+    fn server(&self) -> Server {
         let mut rules = self.shared.config.serve().clone();
         if rules.trusted_proxies().is_empty() {
             rules =
@@ -327,14 +338,47 @@ impl<R: Serve> Hub<R> {
         let server = Server::new(rules);
         // The first serve's figures are the ones /health reports.
         let _ = self.shared.served.set(Arc::clone(server.stats()));
+        server
+    }
+
+    /// `shutdown`, then every stream closed with a retry hint.
+    fn closing(&self, shutdown: impl Future<Output = ()>) -> impl Future<Output = ()> {
+        let hub = self.clone();
+        async move {
+            shutdown.await;
+            tracing::info!("shutting down: ending every stream with a retry hint");
+            hub.close();
+        }
+    }
+}
+
+#[cfg(feature = "rustls")]
+impl<R: crate::rt::ServeTls> Hub<R> {
+    /// [`serve`](Self::serve) over TLS (feature `rustls`): HTTPS, with
+    /// HTTP/2 for clients that choose it by ALPN (a browser holds at most
+    /// six HTTP/1.1 connections per origin; over HTTP/2 its tabs share
+    /// one). Build `tls` with
+    /// [`server::tls_config`](crate::server::tls_config).
+    pub async fn serve_tls<E>(
+        &self,
+        listener: R::Listener,
+        tls: Arc<rustls::ServerConfig>,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()>
+    where
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
+    {
+        let server = self.server();
         let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
         server
-            .serve_with_streams::<R, _, _, _>(
+            .serve_tls_with_streams::<R, _, _, _>(
                 listener,
+                tls,
                 self.service(),
                 Some(streams),
                 executor,
-                shutdown,
+                self.closing(shutdown),
             )
             .await
     }

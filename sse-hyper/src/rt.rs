@@ -198,3 +198,25 @@ pub trait Serve: Runtime {
     /// hyper's timer.
     fn timer() -> Self::Timer;
 }
+
+/// TLS for a runtime's server (features `server` and `rustls`): the
+/// handshake over an accepted connection, and the protocol the client
+/// chose by ALPN. For
+/// [`Server::serve_tls_with_streams`](crate::server::Server::serve_tls_with_streams).
+///
+/// A trait of its own, so that an adapter built without TLS still
+/// compiles when some other crate turns this crate's `rustls` feature on.
+#[cfg(all(feature = "server", feature = "rustls"))]
+pub trait ServeTls: Serve {
+    /// A TLS connection over an accepted one.
+    type TlsStream: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static;
+
+    /// The server side of the handshake over `stream`.
+    fn accept_tls(
+        stream: Self::Stream,
+        config: Arc<rustls::ServerConfig>,
+    ) -> impl Future<Output = io::Result<Self::TlsStream>> + Send;
+
+    /// The protocol the client chose by ALPN (`h2`, `http/1.1`), if any.
+    fn alpn_protocol(stream: &Self::TlsStream) -> Option<&[u8]>;
+}

@@ -52,12 +52,17 @@ pub use body::{SseBody, headers};
 pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
 pub use id_prefix::fresh_id_prefix;
+/// rustls's server configuration, as [`tls_config`] builds it.
+#[cfg(feature = "rustls")]
+pub use rustls::ServerConfig as TlsServerConfig;
 pub use serve::{
-    ClientAddr, ConnectionHandle, ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-    DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING,
-    DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, ServeConfig,
-    ServeCounts, ServeStats, Server, StreamRoute, serve,
+    ClientAddr, ConnectionHandle, ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_HTTP2_PING,
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_STREAMS_PER_CONNECTION, DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT, ServeConfig, ServeCounts, ServeStats, Server, StreamRoute, serve,
 };
+#[cfg(feature = "rustls")]
+pub use serve::{TlsConfigError, tls_config};
 pub use service::EventsService;
 pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 

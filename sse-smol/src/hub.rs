@@ -8,18 +8,20 @@
 //! [`Hub::router`] in an axum application under any prefix:
 //!
 //! ```no_run
+//! use std::sync::Arc;
+//!
 //! use async_executor::Executor;
 //! use async_net::TcpListener;
 //! use sse_smol::Publisher;
 //! use sse_smol::hub::{ClientInfo, Hub, HubConfig};
 //! use sse_smol::server::SmolExecutor;
 //!
-//! let executor = Executor::new();
+//! let executor = Arc::new(Executor::new());
 //! let publisher: Publisher<ClientInfo> = Publisher::new();
 //! let hub = Hub::new(publisher, HubConfig::new());
 //! smol::block_on(executor.run(async {
 //!     let listener = TcpListener::bind("127.0.0.1:5000").await?;
-//!     hub.serve(listener, SmolExecutor(&executor), std::future::pending()).await
+//!     hub.serve(listener, SmolExecutor(Arc::clone(&executor)), std::future::pending()).await
 //! }))?;
 //! # Ok::<(), std::io::Error>(())
 //! ```

@@ -86,3 +86,28 @@ impl sse_hyper::rt::Serve for SmolRuntime {
         smol_hyper::rt::SmolTimer::new()
     }
 }
+
+/// TLS for sse-hyper's server (features `server` and `rustls`):
+/// futures-rustls.
+#[cfg(all(feature = "server", feature = "rustls"))]
+use futures_rustls::rustls::ServerConfig as TlsServerConfig;
+
+#[cfg(all(feature = "server", feature = "rustls"))]
+impl sse_hyper::rt::ServeTls for SmolRuntime {
+    type TlsStream =
+        smol_hyper::rt::FuturesIo<futures_rustls::server::TlsStream<async_net::TcpStream>>;
+
+    async fn accept_tls(
+        stream: Self::Stream,
+        config: std::sync::Arc<TlsServerConfig>,
+    ) -> io::Result<Self::TlsStream> {
+        let tls = futures_rustls::TlsAcceptor::from(config)
+            .accept(stream.into_inner())
+            .await?;
+        Ok(smol_hyper::rt::FuturesIo::new(tls))
+    }
+
+    fn alpn_protocol(stream: &Self::TlsStream) -> Option<&[u8]> {
+        stream.get_ref().get_ref().1.alpn_protocol()
+    }
+}

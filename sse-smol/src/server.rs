@@ -34,6 +34,7 @@
 
 use std::error::Error as StdError;
 use std::io;
+use std::sync::Arc;
 
 use async_executor::Executor;
 use async_net::TcpListener;
@@ -43,12 +44,19 @@ use hyper::service::Service;
 
 use crate::SmolRuntime;
 
+/// rustls's server configuration, as [`tls_config`] builds it.
+#[cfg(feature = "rustls")]
+pub use sse_hyper::server::TlsServerConfig;
 pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
     ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
     LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
     fresh_id_prefix, headers,
 };
+/// What a TLS server configuration is built from, and its errors (features
+/// `server` and `rustls`).
+#[cfg(feature = "rustls")]
+pub use sse_hyper::server::{TlsConfigError, tls_config};
 
 /// An event stream as an HTTP response body, with keep-alive comments on
 /// `async_io::Timer`: [`sse_hyper::server::SseBody`] on [`SmolRuntime`].
@@ -62,16 +70,17 @@ pub type Events<P> = sse_hyper::server::Events<P, SmolRuntime>;
 /// [`sse_hyper::server::EventsService`] on [`SmolRuntime`].
 pub type EventsService<P> = sse_hyper::server::EventsService<P, SmolRuntime>;
 
-/// An [`Executor`] as hyper's: each connection a detached task on it. For
-/// [`Hub::serve`](sse_hyper::hub::Hub::serve) and
-/// [`sse_hyper::server::serve`].
-#[derive(Clone, Copy, Debug)]
-pub struct SmolExecutor<'a, 'e>(pub &'a Executor<'e>);
+/// An [`Executor`] as hyper's: each task (a connection, an HTTP/2
+/// stream) detached on it. For [`Hub::serve`](sse_hyper::hub::Hub::serve)
+/// and [`sse_hyper::server::serve`]. The executor lives as long as its
+/// tasks may (`'static`), shared.
+#[derive(Clone, Debug)]
+pub struct SmolExecutor(pub Arc<Executor<'static>>);
 
-impl<'e, F> hyper::rt::Executor<F> for SmolExecutor<'_, 'e>
+impl<F> hyper::rt::Executor<F> for SmolExecutor
 where
-    F: Future + Send + 'e,
-    F::Output: Send + 'e,
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
 {
     fn execute(&self, future: F) {
         self.0.spawn(future).detach();
@@ -90,7 +99,7 @@ where
 /// errors do not stop the loop: a failed handshake is skipped, anything else
 /// (too many open files, say) retried after a second.
 pub async fn serve<S, B>(
-    executor: &Executor<'_>,
+    executor: &Arc<Executor<'static>>,
     listener: TcpListener,
     service: S,
     shutdown: impl Future<Output = ()>,
@@ -106,7 +115,7 @@ where
     sse_hyper::server::serve::<SmolRuntime, _, _, _>(
         listener,
         service,
-        SmolExecutor(executor),
+        SmolExecutor(Arc::clone(executor)),
         shutdown,
     )
     .await

@@ -87,3 +87,28 @@ impl sse_hyper::rt::Serve for TokioRuntime {
         hyper_util::rt::TokioTimer::new()
     }
 }
+
+/// TLS for sse-hyper's server (features `server` and `rustls`):
+/// tokio-rustls.
+#[cfg(all(feature = "server", feature = "rustls"))]
+use tokio_rustls::rustls::ServerConfig as TlsServerConfig;
+
+#[cfg(all(feature = "server", feature = "rustls"))]
+impl sse_hyper::rt::ServeTls for TokioRuntime {
+    type TlsStream =
+        hyper_util::rt::TokioIo<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>;
+
+    async fn accept_tls(
+        stream: Self::Stream,
+        config: std::sync::Arc<TlsServerConfig>,
+    ) -> io::Result<Self::TlsStream> {
+        let tls = tokio_rustls::TlsAcceptor::from(config)
+            .accept(stream.into_inner())
+            .await?;
+        Ok(hyper_util::rt::TokioIo::new(tls))
+    }
+
+    fn alpn_protocol(stream: &Self::TlsStream) -> Option<&[u8]> {
+        stream.inner().get_ref().1.alpn_protocol()
+    }
+}

@@ -29,12 +29,19 @@
 //! ```
 
 pub use hyper_util::rt::TokioExecutor;
+/// rustls's server configuration, as [`tls_config`] builds it.
+#[cfg(feature = "rustls")]
+pub use sse_hyper::server::TlsServerConfig;
 pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
     ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
     LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
     fresh_id_prefix, headers,
 };
+/// What a TLS server configuration is built from, and its errors (features
+/// `server` and `rustls`).
+#[cfg(feature = "rustls")]
+pub use sse_hyper::server::{TlsConfigError, tls_config};
 
 use std::error::Error as StdError;
 use std::io;

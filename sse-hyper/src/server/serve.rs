@@ -12,6 +12,11 @@
 //! | the client takes what is written within the write timeout | 30 s | closed (a stalled subscriber) |
 //! | connections that are not streams yet ("pending") are capped in all, and per client address | 1024, 64 | closed at once |
 //! | at shutdown, requests in flight finish within the shutdown timeout | 5 s | cut |
+//! | an HTTP/2 connection answers pings; carries so many streams at once | 20 s, 100 | closed; refused streams |
+//!
+//! HTTP/2 is served over TLS when the client chooses it by ALPN, and in
+//! cleartext to a client that starts with its preface (h2c with prior
+//! knowledge, as proxies send); HTTP/1.1 otherwise.
 //!
 //! A plain `GET` of the stream route
 //! ([`serve_with_streams`](Server::serve_with_streams)) is answered on a
@@ -27,12 +32,16 @@
 //! `header_read_timeout` with a timer, `max_headers`, a write timeout on
 //! its I/O, and a connection cap.
 
+mod config;
+mod connection;
 mod head;
 mod io;
 mod route;
 mod slots;
 mod stream;
 mod tick;
+#[cfg(feature = "rustls")]
+mod tls;
 
 use core::time::Duration;
 use std::error::Error as StdError;
@@ -45,32 +54,21 @@ use event_listener::Event;
 use http_body::Body;
 use hyper::body::Incoming;
 use hyper::rt::Executor;
-use hyper::server::conn::http1;
 use hyper::service::Service;
-use hyper_util::server::graceful::GracefulShutdown;
-use ipnet::IpNet;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 
 use crate::rt::{Runtime, Serve};
 
+pub use config::{
+    DEFAULT_HEAD_TIMEOUT, DEFAULT_HTTP2_PING, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEAD_BYTES,
+    DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_CLIENT,
+    DEFAULT_MAX_STREAMS_PER_CONNECTION, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT,
+    ServeConfig,
+};
 pub use route::StreamRoute;
 pub use slots::{ConnectionHandle, ServeCounts, ServeStats};
-
-/// How long the first request head may take to arrive, from the accept.
-pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a keep-alive connection may wait for its next request.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a client may take nothing of what is written to it.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
-/// The largest request head, in bytes.
-pub const DEFAULT_MAX_HEAD_BYTES: usize = 16 * 1024;
-/// The most header fields in a request head.
-pub const DEFAULT_MAX_HEADERS: usize = 64;
-/// The most connections that are not streams, in all.
-pub const DEFAULT_MAX_PENDING: usize = 1024;
-/// The most connections that are not streams, per client address.
-pub const DEFAULT_MAX_PENDING_PER_CLIENT: usize = 64;
-/// How long requests in flight may take to finish at shutdown.
-pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+#[cfg(feature = "rustls")]
+pub use tls::{TlsConfigError, tls_config};
 
 /// The address of the client a request came from, in the request's
 /// extensions when [`serve`] accepted its connection.
@@ -79,145 +77,6 @@ pub struct ClientAddr(pub SocketAddr);
 
 /// A connection task, boxed for the executor.
 pub type ConnectionTask = Pin<Box<dyn Future<Output = ()> + Send>>;
-
-/// The connection rules of [`Server`]: see the [module](self) for what
-/// each does and its default.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServeConfig {
-    head_timeout: Duration,
-    idle_timeout: Duration,
-    write_timeout: Duration,
-    max_head_bytes: usize,
-    max_headers: usize,
-    max_pending: usize,
-    max_pending_per_client: usize,
-    shutdown_timeout: Duration,
-    trusted_proxies: Vec<IpNet>,
-}
-
-impl Default for ServeConfig {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl ServeConfig {
-    /// The defaults (`DEFAULT_*`).
-    pub fn new() -> Self {
-        Self {
-            head_timeout: DEFAULT_HEAD_TIMEOUT,
-            idle_timeout: DEFAULT_IDLE_TIMEOUT,
-            write_timeout: DEFAULT_WRITE_TIMEOUT,
-            max_head_bytes: DEFAULT_MAX_HEAD_BYTES,
-            max_headers: DEFAULT_MAX_HEADERS,
-            max_pending: DEFAULT_MAX_PENDING,
-            max_pending_per_client: DEFAULT_MAX_PENDING_PER_CLIENT,
-            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            trusted_proxies: Vec::new(),
-        }
-    }
-
-    /// How long the first request head may take, from the accept.
-    pub fn with_head_timeout(mut self, timeout: Duration) -> Self {
-        self.head_timeout = timeout;
-        self
-    }
-
-    /// How long a keep-alive connection may wait for its next request.
-    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = timeout;
-        self
-    }
-
-    /// How long a client may take nothing of what is written to it.
-    pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = timeout;
-        self
-    }
-
-    /// The largest request head, in bytes (at least 1 KiB).
-    pub fn with_max_head_bytes(mut self, bytes: usize) -> Self {
-        self.max_head_bytes = bytes.max(1024);
-        self
-    }
-
-    /// The most header fields in a request head (at least 1).
-    pub fn with_max_headers(mut self, fields: usize) -> Self {
-        self.max_headers = fields.max(1);
-        self
-    }
-
-    /// The most connections that are not streams, in all.
-    pub fn with_max_pending(mut self, connections: usize) -> Self {
-        self.max_pending = connections;
-        self
-    }
-
-    /// The most connections that are not streams, per client address
-    /// (trusted proxies excepted).
-    pub fn with_max_pending_per_client(mut self, connections: usize) -> Self {
-        self.max_pending_per_client = connections;
-        self
-    }
-
-    /// How long requests in flight may take to finish at shutdown.
-    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
-        self.shutdown_timeout = timeout;
-        self
-    }
-
-    /// Addresses of proxies in front of the server: their connections are
-    /// not capped per client address (they carry many clients).
-    pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
-        self.trusted_proxies = proxies.into_iter().collect();
-        self
-    }
-
-    /// The head timeout.
-    pub fn head_timeout(&self) -> Duration {
-        self.head_timeout
-    }
-
-    /// The idle timeout.
-    pub fn idle_timeout(&self) -> Duration {
-        self.idle_timeout
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> Duration {
-        self.write_timeout
-    }
-
-    /// The largest request head.
-    pub fn max_head_bytes(&self) -> usize {
-        self.max_head_bytes
-    }
-
-    /// The most header fields.
-    pub fn max_headers(&self) -> usize {
-        self.max_headers
-    }
-
-    /// The pending cap.
-    pub fn max_pending(&self) -> usize {
-        self.max_pending
-    }
-
-    /// The pending cap per client.
-    pub fn max_pending_per_client(&self) -> usize {
-        self.max_pending_per_client
-    }
-
-    /// The shutdown timeout.
-    pub fn shutdown_timeout(&self) -> Duration {
-        self.shutdown_timeout
-    }
-
-    /// The trusted proxies.
-    pub fn trusted_proxies(&self) -> &[IpNet] {
-        &self.trusted_proxies
-    }
-}
 
 /// A server: [`ServeConfig`]'s rules and the [`ServeStats`] it keeps.
 #[derive(Debug, Default)]
@@ -242,7 +101,7 @@ where
     B: Body + Send + 'static,
     B::Data: Send,
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
-    E: Executor<ConnectionTask>,
+    E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
 {
     Server::new(ServeConfig::new())
         .serve::<R, _, _, _>(listener, service, executor, shutdown)
@@ -251,7 +110,7 @@ where
 
 /// The stop signal for connections still reading their first head.
 #[derive(Debug, Default)]
-struct Stop {
+pub(crate) struct Stop {
     stopped: AtomicBool,
     event: Event,
 }
@@ -292,6 +151,14 @@ impl Drop for Open {
     }
 }
 
+/// Moves the keep-alive clock on every `period` until the server stops.
+async fn ticker<R: Runtime>(tick: Arc<tick::Tick>, period: Duration) {
+    while !tick.is_stopped() {
+        R::sleep_until(crate::server::after(R::now(), period)).await;
+        tick.advance();
+    }
+}
+
 impl Server {
     /// A server with these rules.
     pub fn new(config: ServeConfig) -> Self {
@@ -311,9 +178,10 @@ impl Server {
         &self.stats
     }
 
-    /// Serves `service` on `listener` (HTTP/1.1) until `shutdown` resolves,
-    /// each connection a task of `executor`, under the [rules](self) of its
-    /// [`ServeConfig`]. Each request carries its [`ClientAddr`] and its
+    /// Serves `service` on `listener` until `shutdown` resolves, each
+    /// connection a task of `executor`, under the [rules](self) of its
+    /// [`ServeConfig`]: HTTP/1.1, and HTTP/2 to clients that start with its
+    /// preface. Each request carries its [`ClientAddr`] and its
     /// connection's [`ConnectionHandle`] in its extensions.
     ///
     /// When `shutdown` resolves it stops accepting, closes connections that
@@ -336,7 +204,7 @@ impl Server {
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
-        E: Executor<ConnectionTask>,
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
     {
         self.serve_with_streams::<R, _, _, _>(listener, service, None, executor, shutdown)
             .await
@@ -365,6 +233,61 @@ impl Server {
         B: Body + Send + 'static,
         B::Data: Send,
         B::Error: Into<Box<dyn StdError + Send + Sync>>,
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
+    {
+        let ctx = self.context::<R, _, _>(service, streams, executor);
+        self.accept::<R, _>(listener, &ctx, shutdown, |ctx, stream, peer, watcher| {
+            Box::pin(async move { ctx.serve(stream, peer, watcher).await })
+        })
+        .await
+    }
+
+    /// [`serve_with_streams`](Self::serve_with_streams) over TLS (features
+    /// `server` and `rustls`): each connection's handshake within the head
+    /// timeout, then HTTP/2 if the client chose it by ALPN (and
+    /// [`ServeConfig::http2`] allows it), else HTTP/1.1 with the lean
+    /// stream path. Build `tls` with [`tls_config`].
+    #[cfg(feature = "rustls")]
+    pub async fn serve_tls_with_streams<R, S, B, E>(
+        &self,
+        listener: R::Listener,
+        tls: Arc<rustls::ServerConfig>,
+        service: S,
+        streams: Option<Arc<dyn StreamRoute<R>>>,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> std::io::Result<()>
+    where
+        R: crate::rt::ServeTls,
+        S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+        S::Error: Into<Box<dyn StdError + Send + Sync>>,
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn StdError + Send + Sync>>,
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
+    {
+        let ctx = self.context::<R, _, _>(service, streams, executor);
+        self.accept::<R, _>(
+            listener,
+            &ctx,
+            shutdown,
+            move |ctx, stream, peer, watcher| {
+                let tls = Arc::clone(&tls);
+                Box::pin(async move { ctx.serve_tls(stream, tls, peer, watcher).await })
+            },
+        )
+        .await
+    }
+
+    fn context<R, S, E>(
+        &self,
+        service: S,
+        streams: Option<Arc<dyn StreamRoute<R>>>,
+        executor: E,
+    ) -> Arc<connection::Ctx<R, S, E>>
+    where
+        R: Serve,
         E: Executor<ConnectionTask>,
     {
         let tick = Arc::new(tick::Tick::default());
@@ -374,13 +297,38 @@ impl Server {
                 tick::Tick::period(interval),
             )));
         }
-        let config = Arc::new(self.config.clone());
+        Arc::new(connection::Ctx {
+            config: Arc::new(self.config.clone()),
+            stats: Arc::clone(&self.stats),
+            stop: Arc::new(Stop::default()),
+            tick,
+            service: std::sync::Mutex::new(service),
+            streams,
+            executor,
+        })
+    }
+
+    /// The accept loop: gives each connection a pending slot (or closes it
+    /// at once), runs `connection` for it as a task, and at shutdown stops
+    /// the connections still reading a head, the keep-alive clock, and
+    /// waits for the rest within the shutdown timeout.
+    async fn accept<R, C>(
+        &self,
+        listener: R::Listener,
+        ctx: &Arc<C>,
+        shutdown: impl Future<Output = ()>,
+        connection: impl Fn(Arc<C>, R::Stream, connection::Peer, Watcher) -> ConnectionTask,
+    ) -> std::io::Result<()>
+    where
+        R: Serve,
+        C: connection::Shared + Send + Sync + 'static,
+    {
+        let config = ctx.config();
         let slots = slots::Slots::new(
             Arc::clone(&self.stats),
             config.max_pending,
             config.max_pending_per_client,
         );
-        let stop = Arc::new(Stop::default());
         let graceful = GracefulShutdown::new();
         let mut shutdown = core::pin::pin!(shutdown);
         loop {
@@ -391,7 +339,7 @@ impl Server {
                     None => break,
                 }
             };
-            let (stream, peer) = match accepted {
+            let (stream, addr) = match accepted {
                 Ok(accepted) => accepted,
                 Err(error) if is_connection_error(&error) => continue,
                 Err(_) => {
@@ -405,8 +353,8 @@ impl Server {
             let trusted = config
                 .trusted_proxies
                 .iter()
-                .any(|proxy| proxy.contains(&peer.ip()));
-            let client = (!trusted).then(|| peer.ip());
+                .any(|proxy| proxy.contains(&addr.ip()));
+            let client = (!trusted).then(|| addr.ip());
             let slot = match slots.take(client) {
                 Ok(slot) => slot,
                 Err(refused) => {
@@ -419,33 +367,21 @@ impl Server {
                     continue;
                 }
             };
-            let task = connection::<R, _, _>(
-                Accepted {
-                    stream,
-                    peer,
-                    handle: ConnectionHandle::new(slot),
-                },
-                service.clone(),
-                streams.clone(),
-                Shared {
-                    config: Arc::clone(&config),
-                    stats: Arc::clone(&self.stats),
-                    stop: Arc::clone(&stop),
-                    tick: Arc::clone(&tick),
-                },
-                graceful.watcher(),
-            );
-            executor.execute(Box::pin(task));
+            let peer = connection::Peer {
+                addr,
+                handle: ConnectionHandle::new(slot),
+            };
+            let open = Open::new(&self.stats);
+            let task = connection(Arc::clone(ctx), stream, peer, graceful.watcher());
+            ctx.spawn(Box::pin(async move {
+                task.await;
+                drop(open);
+            }));
         }
         drop(listener);
-        stop.stop();
-        // The keep-alive clock stops with the server.
-        tick.stop();
+        ctx.stop();
         let drained = core::pin::pin!(graceful.shutdown());
-        let deadline = core::pin::pin!(R::sleep_until(crate::server::after(
-            R::now(),
-            config.shutdown_timeout
-        )));
+        let deadline = R::sleep_until(crate::server::after(R::now(), config.shutdown_timeout));
         let _ = first_of(
             drained,
             core::pin::pin!(async move {
@@ -455,133 +391,6 @@ impl Server {
         .await;
         Ok(())
     }
-}
-
-/// A connection just accepted.
-struct Accepted<St> {
-    stream: St,
-    peer: SocketAddr,
-    handle: ConnectionHandle,
-}
-
-/// What every connection task of one server shares.
-struct Shared {
-    config: Arc<ServeConfig>,
-    stats: Arc<ServeStats>,
-    stop: Arc<Stop>,
-    tick: Arc<tick::Tick>,
-}
-
-/// Moves the keep-alive clock on every `period` until the server stops.
-async fn ticker<R: Runtime>(tick: Arc<tick::Tick>, period: Duration) {
-    while !tick.is_stopped() {
-        R::sleep_until(crate::server::after(R::now(), period)).await;
-        tick.advance();
-    }
-}
-
-/// One connection: its first head, then the lean stream path or hyper.
-async fn connection<R, S, B>(
-    accepted: Accepted<R::Stream>,
-    service: S,
-    streams: Option<Arc<dyn StreamRoute<R>>>,
-    shared: Shared,
-    watcher: hyper_util::server::graceful::Watcher,
-) where
-    R: Serve,
-    S: Service<http::Request<Incoming>, Response = http::Response<B>> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-    S::Error: Into<Box<dyn StdError + Send + Sync>>,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn StdError + Send + Sync>>,
-{
-    let Accepted {
-        mut stream,
-        peer,
-        handle,
-    } = accepted;
-    let Shared {
-        config,
-        stats,
-        stop,
-        tick,
-    } = shared;
-    let _open = Open::new(&stats);
-    let head = {
-        let read = core::pin::pin!(head::read(&mut stream, &config));
-        let deadline = R::sleep_until(crate::server::after(R::now(), config.head_timeout));
-        let stopped = core::pin::pin!(stop.wait());
-        let timed_out = async move {
-            deadline.await;
-        };
-        let cut = core::pin::pin!(async move {
-            let _ = first_of(core::pin::pin!(timed_out), stopped).await;
-        });
-        match first_of(read, cut).await {
-            Some(head) => head,
-            None => Err(head::NoHead::TimedOut),
-        }
-    };
-    let head = match head {
-        Ok(head) => head,
-        Err(head::NoHead::Refused(status, message)) => {
-            ServeStats::count(&stats.bad_heads);
-            let refuse = core::pin::pin!(head::refuse(&mut stream, status, message));
-            let deadline = R::sleep_until(crate::server::after(R::now(), config.write_timeout));
-            let _ = first_of(
-                refuse,
-                core::pin::pin!(async move {
-                    deadline.await;
-                }),
-            )
-            .await;
-            return;
-        }
-        Err(head::NoHead::TimedOut) => {
-            if !stop.stopped.load(Ordering::SeqCst) {
-                ServeStats::count(&stats.head_timeouts);
-            }
-            return;
-        }
-        Err(head::NoHead::Closed) => return,
-    };
-    let lean = streams.as_ref().and_then(|route| {
-        stream::stream_request(&head, route.path(), config.max_headers).map(|parts| (route, parts))
-    });
-    if let Some((route, mut parts)) = lean {
-        parts.extensions.insert(ClientAddr(peer));
-        parts.extensions.insert(handle);
-        let mut io = io::Conn::<_, R>::new(
-            stream,
-            bytes::Bytes::new(),
-            config.write_timeout,
-            Arc::clone(&stats),
-        );
-        match route.open(&parts).await {
-            Ok(body) => {
-                drop(parts);
-                stream::run(io, body, &tick).await;
-            }
-            Err(refusal) => stream::refuse(&mut io, refusal).await,
-        }
-        drop(watcher);
-        return;
-    }
-    let io = io::Conn::<_, R>::new(stream, head, config.write_timeout, Arc::clone(&stats));
-    let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-        request.extensions_mut().insert(ClientAddr(peer));
-        request.extensions_mut().insert(handle.clone());
-        service.call(request)
-    });
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(R::timer())
-        .header_read_timeout(config.idle_timeout)
-        .max_buf_size(config.max_head_bytes.max(8192))
-        .max_headers(config.max_headers);
-    let connection = builder.serve_connection(io, service);
-    let _ = watcher.watch(connection).await;
 }
 
 /// The first of `work` and `stop`: `Some` with `work`'s output, `None` when

@@ -4,6 +4,7 @@
 //! The browser is Debian's `chromium` (or the one `SSE_CHROMIUM` names),
 //! started with a fresh profile and without any background networking, and
 //! killed when the `Browser` is dropped.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Stdio;
@@ -30,6 +31,12 @@ pub(crate) struct Browser {
 impl Browser {
     /// Starts Chromium; fails with instructions when it is not installed.
     pub(crate) async fn launch() -> Self {
+        Self::launch_with(&[]).await
+    }
+
+    /// [`launch`](Self::launch) with more command-line switches (for a
+    /// certificate made by the test, `--ignore-certificate-errors`).
+    pub(crate) async fn launch_with(switches: &[&str]) -> Self {
         let program = std::env::var("SSE_CHROMIUM").unwrap_or_else(|_| "chromium".into());
         let profile = tempfile::tempdir().expect("profile directory");
         let mut child = Command::new(&program)
@@ -45,6 +52,7 @@ impl Browser {
                 "--remote-debugging-port=0",
                 "--window-size=900,700",
             ])
+            .args(switches)
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::null())

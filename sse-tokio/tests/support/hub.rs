@@ -36,6 +36,18 @@ impl Hub {
         Self(Server::start(command, "sse: listening on http://"))
     }
 
+    /// Starts `sse serve --port 0` over TLS with `args` (which give the
+    /// certificate) and waits until it listens; the raw client of the
+    /// test kit speaks only cleartext, so talk to it with curl or a
+    /// browser.
+    pub(crate) fn start_tls(args: &[&str]) -> Self {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sse"));
+        command
+            .args(["serve", "--port", "0", "--log-level", "warn"])
+            .args(args);
+        Self(Server::start(command, "sse: listening on https://"))
+    }
+
     /// Sends SIGINT (Ctrl-C) and waits for the hub to exit.
     pub(crate) fn interrupt(self) -> std::process::ExitStatus {
         self.0.interrupt()

@@ -1,10 +1,12 @@
-//! `sse serve`'s limits for the open internet, turned into the hub's
-//! request rules and its server's connection rules.
+//! `sse serve` on the open internet: TLS and HTTP/2, and the limits,
+//! turned into the hub's request rules and its server's connection rules.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sse_tokio::hub::HubConfig;
-use sse_tokio::server::ServeConfig;
+use sse_tokio::server::{ServeConfig, TlsServerConfig, tls_config};
 
 /// Seconds, whole or not (`0.5`), as a duration.
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -16,8 +18,19 @@ fn seconds(text: &str) -> Result<Duration, String> {
 
 /// Time limits and caps; each also comes from the environment.
 #[derive(Debug, clap::Args)]
-#[command(next_help_heading = "Limits for the open internet")]
+#[command(next_help_heading = "On the internet: TLS, HTTP/2 and limits")]
 pub(crate) struct LimitArgs {
+    /// Serve HTTPS with this PEM certificate chain (and --tls-key); HTTP/2
+    /// for clients that choose it by ALPN, HTTP/1.1 for the others.
+    #[arg(long, env = "SSE_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "SSE_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTP/1.1 only: no HTTP/2 by ALPN, and no cleartext HTTP/2
+    /// (h2c with prior knowledge, as a proxy in front may send).
+    #[arg(long, env = "SSE_NO_HTTP2")]
+    no_http2: bool,
     /// Seconds a new connection has to send its first request head.
     #[arg(long, env = "SSE_HEAD_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = seconds)]
     head_timeout: Duration,
@@ -84,8 +97,11 @@ pub(crate) struct LimitArgs {
 }
 
 impl LimitArgs {
-    /// The limits set on `config`.
-    pub(crate) fn apply(self, config: HubConfig) -> Result<HubConfig, String> {
+    /// The limits set on `config`, and the TLS configuration if HTTPS.
+    pub(crate) fn apply(
+        self,
+        config: HubConfig,
+    ) -> Result<(HubConfig, Option<Arc<TlsServerConfig>>), String> {
         let proxies = self
             .trusted_proxies
             .iter()
@@ -104,12 +120,25 @@ impl LimitArgs {
             .with_max_head_bytes(self.max_head_size)
             .with_max_headers(self.max_headers)
             .with_max_pending(self.max_pending)
-            .with_max_pending_per_client(self.max_pending_per_client);
-        Ok(config
+            .with_max_pending_per_client(self.max_pending_per_client)
+            .with_http2(!self.no_http2);
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                let read = |path: &PathBuf| {
+                    std::fs::read(path).map_err(|error| format!("{}: {error}", path.display()))
+                };
+                let tls = tls_config(&read(cert)?, &read(key)?, &serve)
+                    .map_err(|error| format!("--tls-cert/--tls-key: {error}"))?;
+                Some(tls)
+            }
+            _ => None,
+        };
+        let config = config
             .with_body_timeout(self.body_timeout)
             .with_max_streams_per_client(self.max_streams_per_client)
             .with_publish_rate(Some(self.publish_rate))
             .with_trusted_proxies(proxies)
-            .with_serve(serve))
+            .with_serve(serve);
+        Ok((config, tls))
     }
 }

@@ -158,7 +158,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_cors_origins(args.cors_origins)
         .with_keep_alive((args.keepalive > 0).then(|| Duration::from_secs(args.keepalive)))
         .with_retry(Duration::from_millis(args.retry));
-    let hub_config = args.limits.apply(hub_config)?;
+    let (hub_config, tls) = args.limits.apply(hub_config)?;
     let hub = match (redis_url, args.data) {
         (None, None) => Hub::new(publisher, hub_config),
         // Reads the stored events back before serving (blocking, once).
@@ -187,7 +187,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .local_addr()
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
     // The line scripts and tests wait for.
-    println!("sse: listening on http://{local}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("sse: listening on {scheme}://{local}");
     tracing::info!(
         %local,
         backend = hub.backend().health().kind,
@@ -195,9 +196,17 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         json = args.json,
         "hub started; the chat page is at /"
     );
-    hub.serve(listener, TokioExecutor::new(), shutdown_signal())
-        .await
-        .map_err(|error| format!("server error: {error}"))?;
+    let served = match tls {
+        None => {
+            hub.serve(listener, TokioExecutor::new(), shutdown_signal())
+                .await
+        }
+        Some(tls) => {
+            hub.serve_tls(listener, tls, TokioExecutor::new(), shutdown_signal())
+                .await
+        }
+    };
+    served.map_err(|error| format!("server error: {error}"))?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
