@@ -136,7 +136,7 @@ impl Stop {
 }
 
 /// Counts a connection open while it lives.
-struct Open(Arc<ServeStats>);
+pub(crate) struct Open(Arc<ServeStats>);
 
 impl Open {
     fn new(stats: &Arc<ServeStats>) -> Self {
@@ -370,13 +370,14 @@ impl Server {
             let peer = connection::Peer {
                 addr,
                 handle: ConnectionHandle::new(slot),
+                open: Open::new(&self.stats),
             };
-            let open = Open::new(&self.stats);
-            let task = connection(Arc::clone(ctx), stream, peer, graceful.watcher());
-            ctx.spawn(Box::pin(async move {
-                task.await;
-                drop(open);
-            }));
+            ctx.spawn(connection(
+                Arc::clone(ctx),
+                stream,
+                peer,
+                graceful.watcher(),
+            ));
         }
         drop(listener);
         ctx.stop();

@@ -19,7 +19,7 @@ use hyper_util::server::graceful::Watcher;
 use super::config::DEFAULT_HTTP2_PING;
 use super::slots::{ConnectionHandle, ServeStats};
 use super::tick::Tick;
-use super::{ConnectionTask, ServeConfig, Stop, StreamRoute, first_of, head, io, stream};
+use super::{ConnectionTask, Open, ServeConfig, Stop, StreamRoute, first_of, head, io, stream};
 use crate::rt::Serve;
 use crate::server::{ClientAddr, after};
 
@@ -39,10 +39,11 @@ pub(super) struct Ctx<R: Serve, S, E> {
     pub(super) executor: E,
 }
 
-/// Who a connection is.
+/// Who a connection is; it counts as open while this lives.
 pub(super) struct Peer {
     pub(super) addr: SocketAddr,
     pub(super) handle: ConnectionHandle,
+    pub(super) open: Open,
 }
 
 /// The executor as hyper's HTTP/2 connections need it: for any task.
@@ -133,12 +134,18 @@ where
             let mut io = self.io(io, Bytes::new());
             match route.open(&parts).await {
                 Ok(body) => {
-                    drop(parts);
-                    stream::run(io, body, &self.tick).await;
+                    // The stream runs as a task of its own, as small as
+                    // what it holds: this connection task (sized for
+                    // hyper's connections and the head read) ends here.
+                    let tick = Arc::clone(&self.tick);
+                    let open = peer.open;
+                    self.executor.execute(Box::pin(async move {
+                        stream::run(io, body, &tick).await;
+                        drop((open, watcher));
+                    }));
                 }
                 Err(refusal) => stream::refuse(&mut io, refusal).await,
             }
-            drop(watcher);
             return;
         }
         self.http1(io, head, peer, watcher).await;

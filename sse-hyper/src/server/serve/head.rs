@@ -74,13 +74,23 @@ pub(super) async fn read<S: Read + Unpin>(
     io: &mut S,
     config: &ServeConfig,
 ) -> Result<Bytes, NoHead> {
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
-    let mut chunk = [0u8; CHUNK];
+    // On the heap, not in the connection's future: a task is as large as
+    // its largest state, and streams keep theirs.
+    let mut buf: Vec<u8> = Vec::new();
     loop {
-        let n = core::future::poll_fn(|cx| poll_read(Pin::new(io), cx, &mut chunk)).await;
+        let filled = buf.len();
+        buf.resize(filled + CHUNK, 0);
+        let n = core::future::poll_fn(|cx| {
+            poll_read(
+                Pin::new(&mut *io),
+                cx,
+                buf.get_mut(filled..).unwrap_or_default(),
+            )
+        })
+        .await;
         match n {
             Ok(0) | Err(_) => return Err(NoHead::Closed),
-            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
+            Ok(n) => buf.truncate(filled + n),
         }
         if parse(&buf, config.max_headers)? {
             return Ok(Bytes::from(buf));
