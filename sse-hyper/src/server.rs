@@ -46,7 +46,7 @@ mod serve;
 mod service;
 
 pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealth, PublishReply};
-pub(crate) use body::keep_alive_chunk;
+pub(crate) use body::{Source, keep_alive_chunk};
 pub use body::{SseBody, headers};
 #[cfg(feature = "hub")]
 pub(crate) use events::channel_refusal;

@@ -138,11 +138,9 @@ where
                     // what it holds: this connection task (sized for
                     // hyper's connections and the head read) ends here.
                     let tick = Arc::clone(&self.tick);
-                    let open = peer.open;
-                    self.executor.execute(Box::pin(async move {
-                        stream::run(io, body, &tick).await;
-                        drop((open, watcher));
-                    }));
+                    let guard = (peer.open, watcher);
+                    let task = stream::StreamTask::new(io, body, tick, guard);
+                    self.executor.execute(Box::pin(task));
                 }
                 Err(refusal) => stream::refuse(&mut io, refusal).await,
             }

@@ -12,6 +12,7 @@
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::io::{self, IoSlice};
+use std::sync::Arc;
 
 use http::request::Parts;
 use http::{HeaderName, HeaderValue, Method, Version};
@@ -104,35 +105,6 @@ fn size_line(len: usize, buf: &mut [u8; 20]) -> &[u8] {
     &buf[at..]
 }
 
-/// Writes `chunks` as one HTTP chunk, in one vectored write where the
-/// socket takes it.
-async fn write_chunks<S: Write + Unpin>(io: &mut S, chunks: &[Chunk]) -> io::Result<()> {
-    let len: usize = chunks.iter().map(|chunk| chunk.len()).sum();
-    if len == 0 {
-        return Ok(());
-    }
-    let mut size = [0u8; 20];
-    let size = size_line(len, &mut size);
-    let mut slices: [IoSlice<'_>; BATCH + 2] = [IoSlice::new(&[]); BATCH + 2];
-    slices[0] = IoSlice::new(size);
-    for (slot, chunk) in slices[1..].iter_mut().zip(chunks) {
-        *slot = IoSlice::new(chunk);
-    }
-    let end = chunks.len() + 1;
-    slices[end] = IoSlice::new(b"\r\n");
-    write_all(io, &mut slices[..=end]).await
-}
-
-/// What woke the writer.
-enum Next {
-    /// Chunks are in the batch, or the source ended (`true`) after them.
-    Chunks(bool),
-    /// The client closed its side, or sent more than it may.
-    Gone,
-    /// Nothing was sent for two ticks.
-    KeepAlive,
-}
-
 /// Reads and drops what the client sends after its head: `true` once it
 /// has closed, failed, or sent too much.
 fn poll_gone<S: Read + Unpin>(io: &mut S, cx: &mut Context<'_>, ignored: &mut usize) -> bool {
@@ -153,83 +125,182 @@ fn poll_gone<S: Read + Unpin>(io: &mut S, cx: &mut Context<'_>, ignored: &mut us
     }
 }
 
-/// Serves one stream on `io` until its source ends or the client goes.
-pub(super) async fn run<S, R>(mut io: S, body: SseBody<R>, tick: &Tick)
-where
-    S: Read + Write + Unpin,
-    R: Runtime,
-{
-    let SseBody {
-        mut source,
-        retry,
-        keep_alive,
-        ..
-    } = body;
-    let retry = retry.map(|retry| Chunk::encode(Frame::retry(retry)));
-    let mut start: Vec<IoSlice<'_>> = vec![IoSlice::new(HEAD)];
-    let mut size = [0u8; 20];
-    if let Some(retry) = &retry {
-        start.extend([
-            IoSlice::new(size_line(retry.len(), &mut size)),
-            IoSlice::new(retry),
-            IoSlice::new(b"\r\n"),
-        ]);
+/// What is being written: `head`, then `chunks` framed as one HTTP chunk
+/// (none when empty), then `tail`; `written` bytes of it so far.
+struct Job {
+    head: &'static [u8],
+    chunks: Vec<Chunk>,
+    tail: &'static [u8],
+    written: usize,
+}
+
+impl Job {
+    fn chunks(chunks: Vec<Chunk>) -> Self {
+        Self {
+            head: b"",
+            chunks,
+            tail: b"",
+            written: 0,
+        }
     }
-    if write_all(&mut io, &mut start).await.is_err() {
-        return;
+
+    /// Writes what is left, one vectored write per poll where the socket
+    /// takes it; the slices are made on each poll's stack, so the task
+    /// keeps none of them.
+    fn poll_write<S: Write + Unpin>(
+        &mut self,
+        io: &mut S,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let body: usize = self.chunks.iter().map(|chunk| chunk.len()).sum();
+            let mut size = [0u8; 20];
+            let size = if body == 0 {
+                &[][..]
+            } else {
+                size_line(body, &mut size)
+            };
+            let crlf: &[u8] = if body == 0 { b"" } else { b"\r\n" };
+            let mut slices: [IoSlice<'_>; BATCH + 4] = [IoSlice::new(&[]); BATCH + 4];
+            let mut parts = 0;
+            let mut skip = self.written;
+            let all = [self.head, size]
+                .into_iter()
+                .chain(self.chunks.iter().map(|chunk| &chunk[..]))
+                .chain([crlf, self.tail]);
+            for part in all {
+                if skip >= part.len() {
+                    skip -= part.len();
+                    continue;
+                }
+                if let Some(slot) = slices.get_mut(parts) {
+                    *slot = IoSlice::new(part.get(skip..).unwrap_or_default());
+                    parts += 1;
+                }
+                skip = 0;
+            }
+            if parts == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            match Pin::new(&mut *io).poll_write_vectored(cx, &slices[..parts]) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => self.written += n,
+            }
+        }
     }
-    drop(start);
-    let mut clock = keep_alive.map(|_| KeepAlive::new(tick));
-    let mut batch: Vec<Chunk> = Vec::new();
-    let mut ignored = 0;
-    loop {
-        let next = core::future::poll_fn(|cx| {
-            let mut ended = false;
+}
+
+/// One stream on the lean path: the socket, the source, a place on the
+/// keep-alive clock, and what is being written. A hand-written future, so
+/// that an idle stream holds these and nothing more (no write buffers, no
+/// inner futures). `G` is dropped with it (the open-connection count, the
+/// shutdown watcher).
+pub(super) struct StreamTask<S, G> {
+    io: S,
+    source: Pin<Box<dyn crate::server::Source>>,
+    tick: Arc<Tick>,
+    clock: Option<KeepAlive>,
+    job: Option<Job>,
+    /// A batch's vector, kept for the next batch once written.
+    spare: Vec<Chunk>,
+    ignored: usize,
+    /// The source has ended: the last chunk is being written.
+    ending: bool,
+    _guard: G,
+}
+
+impl<S, G> StreamTask<S, G> {
+    /// The stream of `body` on `io`: the response head and the `retry:`
+    /// hint first.
+    pub(super) fn new<R: Runtime>(io: S, body: SseBody<R>, tick: Arc<Tick>, guard: G) -> Self {
+        let SseBody {
+            source,
+            retry,
+            keep_alive,
+            ..
+        } = body;
+        let clock = keep_alive.map(|_| KeepAlive::new(&tick));
+        let first = Job {
+            head: HEAD,
+            chunks: retry
+                .map(|retry| Chunk::encode(Frame::retry(retry)))
+                .into_iter()
+                .collect(),
+            tail: b"",
+            written: 0,
+        };
+        Self {
+            io,
+            source,
+            tick,
+            clock,
+            job: Some(first),
+            spare: Vec::new(),
+            ignored: 0,
+            ending: false,
+            _guard: guard,
+        }
+    }
+}
+
+impl<S: Read + Write + Unpin, G: Unpin> Future for StreamTask<S, G> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        loop {
+            if let Some(job) = &mut this.job {
+                match job.poll_write(&mut this.io, cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Err(_)) => return Poll::Ready(()),
+                    Poll::Ready(Ok(())) => {}
+                }
+                if this.ending {
+                    let _ = Pin::new(&mut this.io).poll_shutdown(cx);
+                    return Poll::Ready(());
+                }
+                if let Some(mut job) = this.job.take() {
+                    job.chunks.clear();
+                    this.spare = job.chunks;
+                }
+                if let Some(clock) = &mut this.clock {
+                    clock.sent(&this.tick);
+                }
+            }
+            let mut batch = core::mem::take(&mut this.spare);
             while batch.len() < BATCH {
-                match source.as_mut().poll_chunk(cx) {
+                match this.source.as_mut().poll_chunk(cx) {
                     Poll::Ready(Some(chunk)) => batch.push(chunk),
                     Poll::Ready(None) => {
-                        ended = true;
+                        this.ending = true;
                         break;
                     }
                     Poll::Pending => break,
                 }
             }
-            if !batch.is_empty() || ended {
-                return Poll::Ready(Next::Chunks(ended));
-            }
-            if poll_gone(&mut io, cx, &mut ignored) {
-                return Poll::Ready(Next::Gone);
-            }
-            if clock.as_mut().is_some_and(|clock| clock.poll_due(tick, cx)) {
-                return Poll::Ready(Next::KeepAlive);
-            }
-            Poll::Pending
-        })
-        .await;
-        let written = match next {
-            Next::Gone => return,
-            Next::KeepAlive => write_chunks(&mut io, &[keep_alive_chunk()]).await,
-            Next::Chunks(ended) => {
-                let written = write_chunks(&mut io, &batch).await;
-                batch.clear();
-                if ended {
-                    if written.is_ok() {
-                        let mut last = [IoSlice::new(LAST_CHUNK)];
-                        let _ = write_all(&mut io, &mut last).await;
-                        let _ =
-                            core::future::poll_fn(|cx| Pin::new(&mut io).poll_shutdown(cx)).await;
-                    }
-                    return;
+            if !batch.is_empty() || this.ending {
+                let mut job = Job::chunks(batch);
+                if this.ending {
+                    job.tail = LAST_CHUNK;
                 }
-                written
+                this.job = Some(job);
+                continue;
             }
-        };
-        if written.is_err() {
-            return;
-        }
-        if let Some(clock) = &mut clock {
-            clock.sent(tick);
+            this.spare = batch;
+            if poll_gone(&mut this.io, cx, &mut this.ignored) {
+                return Poll::Ready(());
+            }
+            let due = match &mut this.clock {
+                Some(clock) => clock.poll_due(&this.tick, cx),
+                None => false,
+            };
+            if due {
+                this.job = Some(Job::chunks(vec![keep_alive_chunk()]));
+                continue;
+            }
+            return Poll::Pending;
         }
     }
 }
