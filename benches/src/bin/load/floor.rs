@@ -1,0 +1,64 @@
+//! The floors: what any tokio server must pay per idle stream, measured the
+//! same way as the hubs. This binary re-executes itself with
+//! `--floor-server KIND` to be one of them:
+//!
+//! - `floor-vec`: accept, write the response head, push the socket into a
+//!   `Vec`. The socket alone: no task, no buffer.
+//! - `floor-task`: a task per socket that reads the request head into a
+//!   1 KiB buffer (in the task's future), writes the response head, and
+//!   then waits forever. The least a stream served by a task can cost.
+
+use std::io;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::hubs::HubKind;
+
+const RESPONSE: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+cache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n";
+
+/// Serves as one floor until killed.
+pub(crate) fn serve(kind: HubKind) -> io::Result<()> {
+    // One thread, like the hubs measured on these two cores.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        println!("floor: listening on http://{}", listener.local_addr()?);
+        match kind {
+            HubKind::FloorVec => {
+                let mut held = Vec::new();
+                loop {
+                    let (socket, _) = listener.accept().await?;
+                    // A 100-byte head fits any fresh socket's send buffer.
+                    let _ = socket.try_write(RESPONSE);
+                    held.push(socket);
+                }
+            }
+            _ => loop {
+                let (mut socket, _) = listener.accept().await?;
+                tokio::spawn(async move {
+                    let mut head = [0u8; 1024];
+                    let mut len = 0;
+                    while len < head.len() {
+                        match socket.read(&mut head[len..]).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => len += n,
+                        }
+                        if memchr::memmem::find(&head[..len], b"\r\n\r\n").is_some() {
+                            break;
+                        }
+                    }
+                    if socket.write_all(RESPONSE).await.is_err() {
+                        return;
+                    }
+                    // Hold the socket (and the head buffer) until the end.
+                    std::future::pending::<()>().await;
+                    drop((socket, head));
+                });
+            },
+        }
+    })
+}
