@@ -18,6 +18,7 @@ fn color(hub: HubKind) -> RGBColor {
         HubKind::Node => RGBColor(0xff, 0x7f, 0x0e),
         HubKind::FloorVec => RGBColor(0x7f, 0x7f, 0x7f),
         HubKind::FloorTask => RGBColor(0x94, 0x67, 0xbd),
+        HubKind::FloorHyper => RGBColor(0x8c, 0x56, 0x4b),
     }
 }
 

@@ -230,6 +230,7 @@ fn summarise(
 
 /// What one subscriber saw.
 struct Tally {
+    events: u64,
     seen: Vec<u64>,
     distinct: u64,
     duplicated: u64,
@@ -244,6 +245,7 @@ struct Tally {
 impl Tally {
     fn new(events: usize, keep_latencies: bool) -> Self {
         Self {
+            events: events as u64,
             seen: vec![0; events.div_ceil(64)],
             distinct: 0,
             duplicated: 0,
@@ -255,7 +257,8 @@ impl Tally {
     }
 
     fn record(&mut self, data: &[u8], now_ns: u64, keep_latency: bool) {
-        let Some((seq, sent)) = client::parse_event(data) else {
+        let Some((seq, sent)) = client::parse_event(data).filter(|&(seq, _)| seq < self.events)
+        else {
             self.foreign += 1;
             return;
         };
@@ -315,7 +318,13 @@ async fn subscribe(
                 };
                 let now = nanos_since(base);
                 let before = tally.distinct;
-                if scanner.feed(&buffer[..n], &mut |data| tally.record(data, now, true)).is_err() {
+                // A malformed body, or its end (the last chunk: the hub
+                // ended the response, even if the connection stays open).
+                if scanner
+                    .feed(&buffer[..n], &mut |data| tally.record(data, now, true))
+                    .is_err()
+                    || scanner.ended()
+                {
                     tally.ended = true;
                 }
                 Progress::add(&PROGRESS.delivered, tally.distinct - before);
@@ -328,7 +337,7 @@ async fn subscribe(
 }
 
 /// Reads what the stalled subscriber's socket holds, until the hub closes
-/// it or nothing comes for a second.
+/// it (or ends the response) or nothing comes for a second.
 async fn drain(open: OpenStream, events: usize) -> StalledOutcome {
     let OpenStream {
         mut stream,
@@ -344,9 +353,12 @@ async fn drain(open: OpenStream, events: usize) -> StalledOutcome {
             Err(_) => break false,
             Ok(Ok(0) | Err(_)) => break true,
             Ok(Ok(n)) => {
+                // The response's end counts as closed: an HTTP/1.1 hub may
+                // keep the connection open for another request.
                 if scanner
                     .feed(&buffer[..n], &mut |data| tally.record(data, 0, false))
                     .is_err()
+                    || scanner.ended()
                 {
                     break true;
                 }

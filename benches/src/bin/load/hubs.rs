@@ -30,6 +30,9 @@ pub(crate) enum HubKind {
     FloorVec,
     /// A tokio program with a task per socket that read a 1 KiB head.
     FloorTask,
+    /// A bare hyper 1 HTTP/1.1 connection per socket, serving a body that
+    /// never yields.
+    FloorHyper,
 }
 
 impl HubKind {
@@ -40,6 +43,7 @@ impl HubKind {
             Self::Node => "node",
             Self::FloorVec => "floor-vec",
             Self::FloorTask => "floor-task",
+            Self::FloorHyper => "floor-hyper",
         }
     }
 }
@@ -166,7 +170,7 @@ impl Tools {
             HubKind::Ours => self.sse.is_some(),
             HubKind::Nchan => self.nginx.is_some(),
             HubKind::Node => self.node.is_some() && self.hub_js.exists(),
-            HubKind::FloorVec | HubKind::FloorTask => true,
+            HubKind::FloorVec | HubKind::FloorTask | HubKind::FloorHyper => true,
         }
     }
 
@@ -286,7 +290,7 @@ impl Hub {
                 command = Command::new(node);
                 command.arg(&tools.hub_js).arg("0");
             }
-            HubKind::FloorVec | HubKind::FloorTask => {
+            HubKind::FloorVec | HubKind::FloorTask | HubKind::FloorHyper => {
                 command = Command::new(&tools.this);
                 command.args(["--floor-server", kind.name()]);
             }

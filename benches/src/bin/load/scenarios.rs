@@ -88,6 +88,9 @@ pub(crate) async fn comparison(
             Part::Paced => {
                 for case in [paced_200(settings), paced_1000(settings)] {
                     fanout_part(tools, settings, &hubs, &case, &mut report).await;
+                    if let Some(equal) = at_equal_rate(&case, &report, &hubs) {
+                        fanout_part(tools, settings, &hubs, &equal, &mut report).await;
+                    }
                 }
             }
             Part::Unpaced => {
@@ -230,15 +233,21 @@ fn record_idle(
     report.add(&rate, kind, outcome.open_rate);
 }
 
+/// The chart panel of deliveries per second (log scale: from thousands
+/// to hundreds of thousands).
+const DELIVERIES_PANEL: &str = "Deliveries per second";
+
 /// A fan-out case: its plan, its name in the table and its goals.
 struct Case {
-    key: &'static str,
+    key: String,
     label: String,
     plan: FanoutPlan,
     p99: (Goal, &'static str),
     p999: (Goal, &'static str),
     deliveries: (Goal, &'static str),
     extra_args: Vec<String>,
+    /// Its deliveries per second go into the chart.
+    chart_deliveries: bool,
 }
 
 fn size_label(size: usize) -> String {
@@ -266,6 +275,38 @@ fn paced_label(plan: &FanoutPlan) -> String {
     }
 }
 
+/// When a hub could not publish at the offered rate, the same case again
+/// at 90% of the slowest hub's achieved rate (its median), so that every
+/// hub's latency is measured at the same rate: a hub that falls behind
+/// queues publishes, and its latency then measures the queue.
+fn at_equal_rate(case: &Case, report: &Report, hubs: &[HubKind]) -> Option<Case> {
+    let offered = case.plan.rate?;
+    let key = format!("{}-publish-rate", case.key);
+    let row = report.rows.iter().find(|row| row.spec.key == key)?;
+    let slowest = hubs
+        .iter()
+        .filter_map(|&hub| row.spread(hub).map(|s| s.median))
+        .fold(f64::INFINITY, f64::min);
+    if !slowest.is_finite() || slowest >= offered * 0.95 {
+        return None;
+    }
+    let rate = (slowest * 0.9).floor().max(10.0);
+    let mut plan = case.plan.clone();
+    plan.rate = Some(rate);
+    // About as long as the original case.
+    plan.events = ((plan.events as f64) * rate / offered).ceil().max(200.0) as usize;
+    Some(Case {
+        key: format!("{}-equal", case.key),
+        label: format!("{} (the slowest hub's rate)", paced_label(&plan)),
+        plan,
+        p99: (Goal::NoWorseThanReference, "≤ nchan's at an equal rate"),
+        p999: (Goal::None, ""),
+        deliveries: (Goal::None, ""),
+        extra_args: case.extra_args.clone(),
+        chart_deliveries: false,
+    })
+}
+
 fn fanout_args() -> Vec<String> {
     vec!["--queue-size".into(), FANOUT_QUEUE.into()]
 }
@@ -280,7 +321,7 @@ fn paced_200(settings: &Settings) -> Case {
         stalled: false,
     };
     Case {
-        key: "paced-200",
+        key: "paced-200".into(),
         label: paced_label(&plan),
         plan,
         p99: (
@@ -290,6 +331,7 @@ fn paced_200(settings: &Settings) -> Case {
         p999: (Goal::AtMost(5.0), "≤ 5 ms every run"),
         deliveries: (Goal::None, ""),
         extra_args: fanout_args(),
+        chart_deliveries: false,
     }
 }
 
@@ -304,7 +346,7 @@ fn paced_1000(settings: &Settings) -> Case {
     };
     let offered = (plan.subscribers as f64) * 500.0;
     Case {
-        key: "paced-1000",
+        key: "paced-1000".into(),
         label: paced_label(&plan),
         plan,
         p99: (
@@ -318,6 +360,7 @@ fn paced_1000(settings: &Settings) -> Case {
             "the offered rate (within 2%)",
         ),
         extra_args: fanout_args(),
+        chart_deliveries: true,
     }
 }
 
@@ -331,13 +374,14 @@ fn unpaced(settings: &Settings) -> Case {
         stalled: false,
     };
     Case {
-        key: "unpaced",
+        key: "unpaced".into(),
         label: paced_label(&plan),
         plan,
         p99: (Goal::NoWorseThanReference, "≤ nchan's"),
         p999: (Goal::None, ""),
         deliveries: (Goal::TimesReference(2.0), "≥ 2× nchan"),
         extra_args: fanout_args(),
+        chart_deliveries: true,
     }
 }
 
@@ -368,7 +412,7 @@ async fn fanout_part(
 }
 
 fn record_fanout(report: &mut Report, kind: HubKind, case: &Case, outcome: &FanoutOutcome) {
-    let key = case.key;
+    let key = &case.key;
     let label = &case.label;
     let panel = format!("{label}: latency");
     for (name, value, goal) in [
@@ -386,13 +430,15 @@ fn record_fanout(report: &mut Report, kind: HubKind, case: &Case, outcome: &Fano
         .with_panel(&panel, true, name);
         report.add(&spec, kind, value);
     }
-    let deliveries = Spec::new(
+    let mut deliveries = Spec::new(
         format!("{key}-deliveries"),
         format!("{label}: deliveries/s"),
         Unit::PerSecond,
     )
-    .with_goal(case.deliveries.0, case.deliveries.1)
-    .with_panel("Deliveries per second", false, key);
+    .with_goal(case.deliveries.0, case.deliveries.1);
+    if case.chart_deliveries {
+        deliveries = deliveries.with_panel(DELIVERIES_PANEL, true, key.as_str());
+    }
     report.add(&deliveries, kind, outcome.delivery_rate);
     let rate = Spec::new(
         format!("{key}-publish-rate"),
@@ -452,7 +498,7 @@ async fn stalled_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], repo
         stalled: true,
     };
     let case = Case {
-        key: "stalled",
+        key: "stalled".into(),
         label: format!("{} + 1 stalled", paced_label(&plan)),
         plan,
         p99: (
@@ -462,6 +508,7 @@ async fn stalled_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], repo
         p999: (Goal::None, ""),
         deliveries: (Goal::None, ""),
         extra_args: Vec::new(),
+        chart_deliveries: false,
     };
     for run in 1..=settings.runs {
         for &kind in hubs {
@@ -628,8 +675,8 @@ async fn redis_part(tools: &Tools, settings: &Settings, report: &mut Report) {
                                 Unit::PerSecond,
                             )
                             .with_panel(
-                                "Deliveries per second",
-                                false,
+                                DELIVERIES_PANEL,
+                                true,
                                 format!("redis, {nodes} hubs"),
                             ),
                             outcome.delivery_rate,
@@ -673,7 +720,12 @@ async fn redis_part(tools: &Tools, settings: &Settings, report: &mut Report) {
 /// Our memory per idle stream next to the floors, at several counts: where
 /// the bytes per stream go.
 pub(crate) async fn floor(tools: &Tools, settings: &Settings) -> Result<(), String> {
-    let hubs = [HubKind::Ours, HubKind::FloorVec, HubKind::FloorTask];
+    let hubs = [
+        HubKind::Ours,
+        HubKind::FloorHyper,
+        HubKind::FloorTask,
+        HubKind::FloorVec,
+    ];
     if !tools.has(HubKind::Ours) {
         return Err("no sse binary".into());
     }
@@ -711,9 +763,10 @@ pub(crate) async fn floor(tools: &Tools, settings: &Settings) -> Result<(), Stri
         }
     }
     report.note(
-        "floor-vec: sockets accepted and kept in a Vec, no task (the request head stays unread \
-         in the kernel); floor-task: a tokio task per socket holding a 1 KiB head buffer; \
-         ratios are over floor-task",
+        "floor-hyper: a bare hyper 1 HTTP/1.1 connection per socket with a body that never \
+         yields; floor-task: a tokio task per socket holding a 1 KiB head buffer; floor-vec: \
+         sockets accepted and kept in a Vec, no task (the request head stays unread in the \
+         kernel); ratios are over floor-task",
     );
     finish(tools, settings, "floor", &report, load_before)
 }
@@ -754,8 +807,42 @@ pub(crate) async fn smoke(tools: &Tools) -> Result<(), String> {
     Ok(())
 }
 
-fn header(tools: &Tools, settings: &Settings, load_before: &str) -> Value {
+fn describe(tools: &Tools, settings: &Settings, hub: HubKind) -> String {
+    match hub {
+        HubKind::Ours => format!(
+            "{} (sse serve --max-connections 20000 --log-level warn; fan-out scenarios add \
+             --queue-size {FANOUT_QUEUE}) {}",
+            tools.sse_version,
+            settings.hub_args.join(" ")
+        )
+        .trim()
+        .to_string(),
+        HubKind::Nchan => format!(
+            "nginx {} + nchan {} (one process: master_process off)",
+            tools.nginx_version.trim_start_matches("nginx/"),
+            tools.nchan_version
+        ),
+        HubKind::Node => format!("node {} (benches/load/hub.js)", tools.node_version),
+        HubKind::FloorHyper => {
+            "a bare hyper 1 HTTP/1.1 connection per socket, body never yields".into()
+        }
+        HubKind::FloorTask => "a tokio task per socket holding a 1 KiB head buffer".into(),
+        HubKind::FloorVec => "sockets kept in a Vec, no task".into(),
+    }
+}
+
+fn header(tools: &Tools, settings: &Settings, report: &Report, load_before: &str) -> Value {
     let machine = system::Machine::read();
+    let hubs: serde_json::Map<String, Value> = report
+        .present_hubs()
+        .into_iter()
+        .map(|hub| {
+            (
+                hub.name().to_string(),
+                Value::from(describe(tools, settings, hub)),
+            )
+        })
+        .collect();
     json!({
         "date": system::today(),
         "machine": {
@@ -769,11 +856,7 @@ fn header(tools: &Tools, settings: &Settings, load_before: &str) -> Value {
         "runs": settings.runs,
         "quick": settings.quick,
         "publishers": settings.publishers,
-        "hubs": {
-            "ours": format!("{} (sse serve --max-connections 20000 --log-level warn; fan-out: --queue-size {FANOUT_QUEUE}) {}", tools.sse_version, settings.hub_args.join(" ")).trim().to_string(),
-            "nchan": format!("{} + nchan {} (one process, master_process off)", tools.nginx_version, tools.nchan_version),
-            "node": format!("node {} (benches/load/hub.js)", tools.node_version),
-        },
+        "hubs": hubs,
         "redis": tools.redis_version,
     })
 }
@@ -785,7 +868,7 @@ fn finish(
     report: &Report,
     load_before: String,
 ) -> Result<(), String> {
-    let header = header(tools, settings, &load_before);
+    let header = header(tools, settings, report, &load_before);
     let machine = &header["machine"];
     println!(
         "\nload {name}, {}: {} ({} cores, {} GiB), Linux {}; load average {} before, {} after; \
