@@ -45,11 +45,13 @@ pub(crate) fn write_svg(report: &Report, title: &str, path: &Path) -> Result<(),
     }
     let columns = panels.len().min(2);
     let rows = panels.len().div_ceil(columns);
-    let size = (PANEL.0 * columns as u32, PANEL.1 * rows as u32 + 40);
+    // One panel alone gets the width of the title.
+    let width = if columns == 1 { 760 } else { PANEL.0 * 2 };
+    let size = (width, PANEL.1 * rows as u32 + 40);
     let root = SVGBackend::new(path, size).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
     let root = root
-        .titled(title, ("sans-serif", 20))
+        .titled(title, ("sans-serif", 17))
         .map_err(|e| e.to_string())?;
     let areas = root.split_evenly((rows, columns));
     for (area, (title, log, rows)) in areas.iter().zip(&panels) {
@@ -96,10 +98,11 @@ fn draw_panel(
     if top == f64::MIN {
         return Ok(());
     }
+    // Room at the top for the legend.
     let (low, high) = if log {
-        (bottom.floor(), (top + 0.2).ceil())
+        (bottom.floor(), (top + 0.7).ceil())
     } else {
-        (0.0, if top > 0.0 { top * 1.15 } else { 1.0 })
+        (0.0, if top > 0.0 { top * 1.45 } else { 1.0 })
     };
     let categories: Vec<String> = rows.iter().map(|row| row.spec.category.clone()).collect();
     let mut chart = ChartBuilder::on(area)
@@ -116,7 +119,7 @@ fn draw_panel(
             format!("{:.1}M", value / 1e6)
         } else if value >= 1e4 {
             format!("{:.0}k", value / 1e3)
-        } else if value >= 10.0 || value == 0.0 {
+        } else if value >= 10.0 || value.fract() == 0.0 {
             format!("{value:.0}")
         } else {
             format!("{value:.2}")

@@ -332,6 +332,12 @@ impl Hub {
         system::rss_bytes(self.pid()).map_err(|error| format!("{} RSS: {error}", self.kind.name()))
     }
 
+    /// CPU seconds the hub has used so far.
+    pub(crate) fn cpu(&self) -> Result<f64, String> {
+        system::cpu_seconds(self.pid())
+            .map_err(|error| format!("{} CPU: {error}", self.kind.name()))
+    }
+
     pub(crate) fn fds(&self) -> Result<u64, String> {
         system::fd_count(self.pid()).map_err(|error| format!("{} fds: {error}", self.kind.name()))
     }
@@ -464,7 +470,7 @@ http {{
 /// temporary directory, as a production Redis would run (append-only file,
 /// fsync every second).
 pub(crate) struct RedisServer {
-    _child: ChildGuard,
+    child: ChildGuard,
     port: u16,
     _dir: tempfile::TempDir,
 }
@@ -489,7 +495,7 @@ impl RedisServer {
         wait_until_listening(SocketAddr::from(([127, 0, 0, 1], port)), &mut child)
             .map_err(|error| format!("redis-server: {error}"))?;
         Ok(Self {
-            _child: child,
+            child,
             port,
             _dir: dir,
         })
@@ -497,6 +503,11 @@ impl RedisServer {
 
     pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// CPU seconds redis-server has used so far.
+    pub(crate) fn cpu(&self) -> Result<f64, String> {
+        system::cpu_seconds(self.child.pid()).map_err(|error| format!("redis-server CPU: {error}"))
     }
 }
 

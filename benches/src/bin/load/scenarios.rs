@@ -401,17 +401,79 @@ async fn fanout_part(
             let Some(mut hub) = start(tools, kind, &options, report, &what) else {
                 continue;
             };
+            let cpu = CpuMeter::start(&[&hub]);
             let outcome = fanout::run(&[hub.addr], &case.plan).await;
+            let cpu = cpu.stop(&[&hub]);
             let outcome = outcome.and_then(|outcome| hub.check_alive().map(|()| outcome));
             match outcome {
-                Ok(outcome) => record_fanout(report, kind, case, &outcome),
+                Ok(outcome) => record_fanout(report, kind, case, &outcome, cpu),
                 Err(error) => report.note(format!("{what}: {error}")),
             }
         }
     }
 }
 
-fn record_fanout(report: &mut Report, kind: HubKind, case: &Case, outcome: &FanoutOutcome) {
+/// CPU time used by the hubs and by this process over a run: what each
+/// delivery costs, which the other builds on a shared machine change much
+/// less than they change latency.
+struct CpuMeter {
+    hubs: Option<f64>,
+    client: Option<f64>,
+}
+
+/// CPU seconds over a run.
+#[derive(Clone, Copy, Debug)]
+struct CpuUse {
+    hubs: f64,
+    client: f64,
+}
+
+impl CpuMeter {
+    fn start(hubs: &[&Hub]) -> Self {
+        Self {
+            hubs: hubs.iter().map(|hub| hub.cpu().ok()).sum(),
+            client: system::cpu_seconds(std::process::id()).ok(),
+        }
+    }
+
+    fn stop(self, hubs: &[&Hub]) -> Option<CpuUse> {
+        let now: Option<f64> = hubs.iter().map(|hub| hub.cpu().ok()).sum();
+        let client = system::cpu_seconds(std::process::id()).ok()?;
+        Some(CpuUse {
+            hubs: now? - self.hubs?,
+            client: client - self.client?,
+        })
+    }
+}
+
+/// Records CPU milliseconds per 1000 deliveries.
+fn record_cpu(
+    report: &mut Report,
+    kind: HubKind,
+    key: &str,
+    label: &str,
+    who: &str,
+    seconds: f64,
+    deliveries: u64,
+) {
+    if deliveries == 0 {
+        return;
+    }
+    let spec = Spec::new(
+        format!("{key}-cpu-{who}"),
+        format!("{label}: {who} CPU per 1000 deliveries"),
+        Unit::Millis,
+    );
+    report.add(&spec, kind, seconds * 1e6 / deliveries as f64);
+}
+
+fn record_fanout(
+    report: &mut Report,
+    kind: HubKind,
+    case: &Case,
+    outcome: &FanoutOutcome,
+    cpu: Option<CpuUse>,
+) {
     let key = &case.key;
     let label = &case.label;
     let panel = format!("{label}: latency");
@@ -464,6 +526,18 @@ fn record_fanout(report: &mut Report, kind: HubKind, case: &Case, outcome: &Fano
         kind,
         (outcome.publish_errors + outcome.closed_early) as f64,
     );
+    if let Some(cpu) = cpu {
+        record_cpu(report, kind, key, label, "hub", cpu.hubs, outcome.delivered);
+        record_cpu(
+            report,
+            kind,
+            key,
+            label,
+            "load generator",
+            cpu.client,
+            outcome.delivered,
+        );
+    }
 }
 
 /// The write-timeout flag of our hub, when this build has one: 2 s, so
@@ -518,7 +592,9 @@ async fn stalled_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], repo
                 continue;
             };
             let before = hub.rss();
+            let cpu = CpuMeter::start(&[&hub]);
             let outcome = fanout::run(&[hub.addr], &case.plan).await;
+            let cpu = cpu.stop(&[&hub]);
             let after = hub.rss();
             let outcome = outcome.and_then(|outcome| hub.check_alive().map(|()| outcome));
             let outcome = match outcome {
@@ -528,7 +604,7 @@ async fn stalled_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], repo
                     continue;
                 }
             };
-            record_fanout(report, kind, &case, &outcome);
+            record_fanout(report, kind, &case, &outcome, cpu);
             let stalled = outcome.stalled.unwrap_or_default();
             let closed = Spec::new(
                 "stalled-closed",
@@ -665,7 +741,18 @@ async fn redis_part(tools: &Tools, settings: &Settings, report: &mut Report) {
                 continue;
             }
             let addrs: Vec<_> = hubs.iter().map(|hub| hub.addr).collect();
-            match fanout::run(&addrs, &plan).await {
+            let refs: Vec<&Hub> = hubs.iter().collect();
+            let cpu = CpuMeter::start(&refs);
+            let redis_cpu = redis.cpu().ok();
+            let started = std::time::Instant::now();
+            let outcome = fanout::run(&addrs, &plan).await;
+            let wall = started.elapsed().as_secs_f64();
+            let cpu = cpu.stop(&refs);
+            let redis_cpu = match (redis_cpu, redis.cpu().ok()) {
+                (Some(before), Some(after)) => Some(after - before),
+                _ => None,
+            };
+            match outcome {
                 Ok(outcome) => {
                     let rows = [
                         (
@@ -709,6 +796,34 @@ async fn redis_part(tools: &Tools, settings: &Settings, report: &mut Report) {
                     ];
                     for (spec, value) in rows {
                         report.add(&spec, HubKind::Ours, value);
+                    }
+                    if let Some(cpu) = cpu {
+                        record_cpu(
+                            report,
+                            HubKind::Ours,
+                            &key,
+                            &label,
+                            "hubs (all)",
+                            cpu.hubs,
+                            outcome.delivered,
+                        );
+                    }
+                    if let Some(seconds) = redis_cpu {
+                        record_cpu(
+                            report,
+                            HubKind::Ours,
+                            &key,
+                            &label,
+                            "redis-server",
+                            seconds,
+                            outcome.delivered,
+                        );
+                        let busy = Spec::new(
+                            format!("{key}-redis-busy"),
+                            format!("{label}: redis-server busy, % of one core"),
+                            Unit::Count,
+                        );
+                        report.add(&busy, HubKind::Ours, seconds / wall * 100.0);
                     }
                 }
                 Err(error) => report.note(format!("{what}: {error}")),
@@ -900,7 +1015,7 @@ fn finish(
         .map_err(|error| format!("{}: {error}", json_path.display()))?;
     let svg_path = dir.join(format!("{name}.svg"));
     let title = format!(
-        "load {name}: {} ({} cores), {}; median of {} runs, bars min–max",
+        "load {name}: {}, {} cores, {}; median of {} runs, whiskers min–max",
         machine["cpu"].as_str().unwrap_or_default(),
         machine["cores"],
         header["date"].as_str().unwrap_or_default(),

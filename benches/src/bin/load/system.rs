@@ -39,6 +39,30 @@ pub(crate) fn rss_bytes(pid: u32) -> io::Result<u64> {
         .ok_or_else(|| io::Error::other(format!("no VmRSS for process {pid}")))
 }
 
+/// CPU time a process has used, user and system, in seconds (`utime` and
+/// `stime` in `/proc/PID/stat`, in clock ticks of 10 ms).
+pub(crate) fn cpu_seconds(pid: u32) -> io::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name, in parentheses, may hold spaces: count the
+    // fields after its closing parenthesis (the state is the first).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok());
+    let (Some(user), Some(system)) = (ticks(11), ticks(12)) else {
+        return Err(io::Error::other(format!("no CPU times for process {pid}")));
+    };
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = if per_second > 0 {
+        per_second as f64
+    } else {
+        100.0
+    };
+    Ok((user + system) as f64 / per_second)
+}
+
 /// How many descriptors a process holds open (`/proc/PID/fd`).
 pub(crate) fn fd_count(pid: u32) -> io::Result<u64> {
     Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?.count() as u64)
@@ -266,6 +290,13 @@ mod tests {
         let pid = std::process::id();
         assert!(rss_bytes(pid).unwrap() > 0);
         assert!(fd_count(pid).unwrap() >= 3);
+        let before = cpu_seconds(pid).unwrap();
+        let spin = Instant::now();
+        let mut n = 0u64;
+        while spin.elapsed() < Duration::from_millis(50) {
+            n = std::hint::black_box(n.wrapping_add(1));
+        }
+        assert!(cpu_seconds(pid).unwrap() > before);
         assert!(sockstat().is_ok());
         // Root on Linux reads the slab caches; others may not.
         if let Some(bytes) = socket_slab_bytes() {
