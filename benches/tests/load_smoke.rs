@@ -7,16 +7,18 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The `sse` binary of this build's profile (target/<profile>/sse), brought
-/// up to date with cargo first (a no-op after `cargo test --workspace
-/// --all-features`, which builds it; `cargo test -p benches` alone does
-/// not).
+/// The `sse` binary of this build's profile (target/<profile>/sse): the
+/// one `cargo test --workspace --all-features` builds before any test runs.
+/// Built here, with cargo, only when it is missing (`cargo test -p benches`
+/// alone on a fresh checkout): rebuilding it with other features in the
+/// middle of a workspace run would replace the binary other crates' tests
+/// are about to run.
 fn sse_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/load_smoke-HASH
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let sse = profile_dir.join("sse");
-    {
+    if !sse.exists() {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
         build

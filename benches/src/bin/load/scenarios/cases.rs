@@ -262,8 +262,15 @@ fn record_cpu(
     if deliveries == 0 {
         return;
     }
+    // The key names the process in one word: hub(s), client, redis.
+    let slug = match who {
+        "load generator" => "client",
+        "hubs (all)" => "hubs",
+        "redis-server" => "redis",
+        other => other,
+    };
     let spec = Spec::new(
-        format!("{key}-cpu-{who}"),
+        format!("{key}-cpu-{slug}"),
         format!("{label}: {who} CPU per 1000 deliveries"),
         Unit::Millis,
     );
