@@ -194,6 +194,21 @@ impl Tools {
     }
 }
 
+/// Asks the kernel to kill the child when the thread that started it
+/// ends: a benchmark stopped by a signal, where no `Drop` runs, leaves no
+/// hub behind either.
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // makes one async-signal-safe system call.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+}
+
 fn find_program(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
@@ -304,6 +319,7 @@ impl Hub {
                 Stdio::null()
             })
             .stderr(stderr);
+        die_with_parent(&mut command);
         let mut child = command
             .spawn()
             .map_err(|error| format!("cannot start {}: {error}", kind.name()))?;
@@ -480,7 +496,9 @@ impl RedisServer {
         let program = tools.redis_server.as_ref().ok_or("no redis-server")?;
         let port = free_port()?;
         let dir = tempfile::tempdir().map_err(|error| format!("a temporary directory: {error}"))?;
-        let child = Command::new(program)
+        let mut command = Command::new(program);
+        die_with_parent(&mut command);
+        let child = command
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
             .arg("--dir")
             .arg(dir.path())
