@@ -113,7 +113,7 @@ pub use sse_proto as proto;
 
 pub use error::Error;
 #[cfg(feature = "client")]
-pub use event_source::{Builder, EventSource, Item};
+pub use event_source::{Builder, EventSource, HyperBody, HyperTransport, SourceEvent, Transport};
 #[cfg(feature = "client")]
 pub use failed::FailedResponse;
 pub use reader::EventReader;

@@ -537,7 +537,10 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 return Verdict::Closed;
             }
             301 | 302 | 303 | 307 | 308 => {
-                if !head.location.is_some_and(|location| !trim(location).is_empty()) {
+                if !head
+                    .location
+                    .is_some_and(|location| !trim(location).is_empty())
+                {
                     let reason = CloseReason::RedirectWithoutLocation(head.status);
                     self.state = State::Closed(reason);
                     return Verdict::Closed;
@@ -700,8 +703,14 @@ impl<B: AsRef<[u8]>> fmt::Debug for Client<B> {
 /// `value` without leading and trailing HTTP whitespace.
 fn trim(value: &[u8]) -> &[u8] {
     let is_space = |b: &u8| matches!(b, b' ' | b'\t');
-    let start = value.iter().position(|b| !is_space(b)).unwrap_or(value.len());
-    let end = value.iter().rposition(|b| !is_space(b)).map_or(start, |i| i + 1);
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
     value.get(start..end).unwrap_or_default()
 }
 

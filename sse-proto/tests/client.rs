@@ -703,7 +703,10 @@ fn close_reasons_explain_themselves() {
             .contains("text/event-stream")
     );
     let missing = CloseReason::RedirectWithoutLocation(301).to_string();
-    assert!(missing.contains("301") && missing.contains("Location"), "{missing}");
+    assert!(
+        missing.contains("301") && missing.contains("Location"),
+        "{missing}"
+    );
 }
 
 // --- The floor between attempts -------------------------------------------

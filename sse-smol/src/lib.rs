@@ -62,7 +62,7 @@ pub use sse_proto as proto;
 pub use rt::SmolRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
-pub use sse_hyper::{FailedResponse, Item};
+pub use sse_hyper::{FailedResponse, SourceEvent};
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
 

@@ -74,7 +74,7 @@ pub use codec::EventCodec;
 pub use rt::TokioRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
-pub use sse_hyper::{FailedResponse, Item};
+pub use sse_hyper::{FailedResponse, SourceEvent};
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
 

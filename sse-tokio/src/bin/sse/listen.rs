@@ -10,7 +10,7 @@ use futures_lite::StreamExt;
 use sse_tokio::proto::{
     ClientConfig, CloseReason, Decoder, EventBuf, EventId, Limits, RetryPolicy,
 };
-use sse_tokio::{EventSource, Item};
+use sse_tokio::{EventSource, SourceEvent};
 
 use crate::json;
 
@@ -76,14 +76,14 @@ pub(crate) async fn listen(args: ListenArgs) -> Result<ExitCode, String> {
         };
         let Some(item) = item else { break };
         match item {
-            Ok(Item::Event(event)) => {
+            Ok(SourceEvent::Message(event)) => {
                 print_event(&mut stdout, &event, args.json).map_err(|e| e.to_string())?;
                 seen += 1;
                 if args.count.is_some_and(|count| seen >= count) {
                     return Ok(ExitCode::SUCCESS);
                 }
             }
-            Ok(Item::Comment(text)) if args.comments => {
+            Ok(SourceEvent::Comment(text)) if args.comments => {
                 print_comment(&mut stdout, &text, args.json).map_err(|e| e.to_string())?;
             }
             Ok(_) => {}
