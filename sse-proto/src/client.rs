@@ -537,9 +537,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 return Verdict::Closed;
             }
             301 | 302 | 303 | 307 | 308 => {
-                if !head
+                if head
                     .location
-                    .is_some_and(|location| !trim(location).is_empty())
+                    .is_none_or(|location| trim(location).is_empty())
                 {
                     let reason = CloseReason::RedirectWithoutLocation(head.status);
                     self.state = State::Closed(reason);

@@ -203,11 +203,15 @@ impl Sender {
 type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<Response<Incoming>, hyper::Error>> + Send>>;
 
+/// hyper's HTTP/2 connection future, with its tasks kept in a [`Spawner`].
+#[cfg(feature = "http2")]
+type H2Connection<R> = hyper::client::conn::http2::Connection<Io<R>, Full<Bytes>, Spawner>;
+
 /// hyper's half of a connection: the future that does its I/O.
 enum Connection<R: Connect> {
     H1(Pin<Box<http1::Connection<Io<R>, Full<Bytes>>>>),
     #[cfg(feature = "http2")]
-    H2(Pin<Box<hyper::client::conn::http2::Connection<Io<R>, Full<Bytes>, Spawner>>>),
+    H2(Pin<Box<H2Connection<R>>>),
 }
 
 /// A connection, polled by whoever reads its response, with the tasks

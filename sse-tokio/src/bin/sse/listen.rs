@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use futures_lite::StreamExt;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 use sse_tokio::proto::{
     ClientConfig, CloseReason, Decoder, EventBuf, EventId, Limits, RetryPolicy,
@@ -258,10 +259,7 @@ fn print_comment(out: &mut impl Write, text: &str, as_json: bool) -> io::Result<
 }
 
 /// The certificates of a PEM file, for `--cacert`.
-fn read_certificates(
-    path: &std::path::Path,
-) -> Result<Vec<tokio_rustls::rustls::pki_types::CertificateDer<'static>>, String> {
-    use tokio_rustls::rustls::pki_types::CertificateDer;
+fn read_certificates(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>, String> {
     use tokio_rustls::rustls::pki_types::pem::PemObject;
 
     let why = |error: &dyn std::fmt::Display| format!("--cacert {}: {error}", path.display());
