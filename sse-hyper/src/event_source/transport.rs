@@ -63,7 +63,7 @@ pub trait Transport: Send + Sync + Unpin + 'static {
 /// [`EventSource::builder`](crate::EventSource::builder) uses it; its TLS
 /// settings are the builder's
 /// ([`tls_config`](crate::Builder::tls_config),
-/// [`root_certificates`](crate::Builder::root_certificates)).
+/// [`add_root_certificate`](crate::Builder::add_root_certificate)).
 pub struct HyperTransport<R> {
     pub(super) connector: Connector<R>,
 }
