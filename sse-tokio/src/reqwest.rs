@@ -191,7 +191,7 @@ pub type Builder = sse_hyper::Builder<TokioRuntime, ReqwestTransport>;
 /// use sse_tokio::proto::{ClientConfig, EventId, RetryPolicy};
 /// use sse_tokio::reqwest::{EventSource, builder};
 ///
-/// # fn main() -> Result<(), sse_tokio::Error> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let client = reqwest::Client::new();
 /// let source = builder(client.get("http://127.0.0.1:8080/events"))?
 ///     .config(ClientConfig::new().with_retry_policy(RetryPolicy::Transient))

@@ -64,6 +64,10 @@ pub(crate) struct ListenArgs {
     /// The reconnection time in milliseconds, until the server sends `retry:`.
     #[arg(long, value_name = "MS")]
     retry: Option<u64>,
+    /// The shortest wait between two connection attempts, in milliseconds,
+    /// whatever the server's `retry:` asks (100 by default; 0 turns it off).
+    #[arg(long, value_name = "MS")]
+    min_reconnect_delay: Option<u64>,
     /// Which failed responses to retry: `never` (as browsers do), `transient`
     /// (5xx and 429, honouring Retry-After) or `always`.
     #[arg(long, value_enum, default_value_t = Policy::Never)]
@@ -207,6 +211,9 @@ fn build(args: &ListenArgs) -> Result<EventSource, String> {
     });
     if let Some(ms) = args.retry {
         config = config.with_reconnection_time(Duration::from_millis(ms));
+    }
+    if let Some(ms) = args.min_reconnect_delay {
+        config = config.with_min_reconnection_delay(Duration::from_millis(ms));
     }
     config = config
         .with_max_attempts(args.max_attempts)
