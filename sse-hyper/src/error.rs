@@ -46,6 +46,20 @@ pub enum Error {
     /// no byte of an open stream.
     #[cfg(feature = "client")]
     TimedOut,
+    /// The server ended the body of an open stream. Not a failure of the
+    /// connection (that is [`Http`](Self::Http), [`Io`](Self::Io) or
+    /// [`Transport`](Self::Transport)): the stream finished, and, as
+    /// browsers do after firing `error`, the `EventSource` reconnects after
+    /// the reconnection time unless it is [closed](crate::EventSource::close)
+    /// first. A server that means "stop" answers the reconnect with `204`.
+    #[cfg(feature = "client")]
+    StreamEnded,
+    /// Another HTTP client's error: a [`Transport`](crate::Transport) other
+    /// than hyper's reports its own this way (`reqwest::Error` with
+    /// sse-tokio's `reqwest` feature; reach it with
+    /// [`source`](std::error::Error::source) and `downcast_ref`).
+    #[cfg(feature = "client")]
+    Transport(Box<dyn std::error::Error + Send + Sync>),
     /// TLS failed: no usable root certificates, or the handshake failed (an
     /// untrusted certificate, for example).
     #[cfg(feature = "rustls")]
@@ -78,6 +92,20 @@ impl fmt::Display for Error {
             Self::Response(response) => write!(f, "{response}"),
             #[cfg(feature = "client")]
             Self::TimedOut => f.write_str("timed out: nothing arrived within the idle timeout"),
+            #[cfg(feature = "client")]
+            Self::StreamEnded => f.write_str("the server ended the stream"),
+            #[cfg(feature = "client")]
+            Self::Transport(error) => {
+                write!(f, "HTTP error: {error}")?;
+                // Clients such as reqwest keep the cause (a refused
+                // connection, a certificate) in the source chain.
+                let mut source = error.source();
+                while let Some(cause) = source {
+                    write!(f, ": {cause}")?;
+                    source = cause.source();
+                }
+                Ok(())
+            }
             #[cfg(feature = "rustls")]
             Self::Tls(error) => write!(f, "TLS error: {error}"),
         }
@@ -97,7 +125,9 @@ impl std::error::Error for Error {
             #[cfg(feature = "client")]
             Self::Response(response) => Some(&**response),
             #[cfg(feature = "client")]
-            Self::UnsupportedUrl(_) | Self::TimedOut => None,
+            Self::Transport(error) => Some(&**error),
+            #[cfg(feature = "client")]
+            Self::UnsupportedUrl(_) | Self::TimedOut | Self::StreamEnded => None,
             #[cfg(feature = "rustls")]
             Self::Tls(error) => Some(error),
         }

@@ -1,48 +1,58 @@
 //! [`EventSource`]: an HTTP client for event streams that reconnects as
-//! `sse_proto::Client` decides.
+//! `sse_proto::Client` decides, over any [`Transport`].
 
 mod io;
 mod request;
 #[cfg(feature = "rustls")]
 mod tls;
+mod transport;
 
-use std::future::{Future, poll_fn};
+use std::future::Future;
 use std::hash::{BuildHasher, RandomState};
-use std::pin::{Pin, pin};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{Buf, Bytes};
 use futures_core::Stream;
 use http::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
-use http::{Method, Request, Response, StatusCode, Uri, response};
+use http::{Method, Response, StatusCode, Uri, response};
 use http_body::Body;
-use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
 use sse_proto::{
     Action, Client, ClientConfig, CloseReason, Decoder, EventBuf, EventId, Frame, ReadyState,
     Verdict,
 };
 
-use self::io::{Clock, Connector, Io};
+pub use self::transport::{HyperBody, HyperTransport, Transport};
+
+use self::io::Clock;
 use self::request::{BODY_PREFIX_LEN, Hop, Target};
 use crate::pump::{self, ClientFeed, Pumped, Source};
-use crate::rt::Connect;
+use crate::rt::{Connect, Runtime};
 use crate::{Error, FailedResponse, default_decoder};
 
 /// How long the body of a failed response is read for the error report.
 const BODY_PREFIX_WAIT: Duration = Duration::from_secs(1);
 
-/// What an [`EventSource`] yields.
+/// What an [`EventSource`] yields besides errors: the browser's
+/// `EventSource` events, `open` and `message`, and comments on request.
+///
+/// Named for what it is rather than `Item` (it is the source's
+/// `Stream::Item` inside a `Result`), and not `Event`, which is
+/// [`sse_proto::Event`], the event on the wire. Code written for
+/// reqwest-eventsource's `Event::Open` and `Event::Message` reads the same
+/// after `use sse_tokio::SourceEvent as Event;` (sse-tokio's `reqwest`
+/// module has an `Event` with exactly those two variants).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum Item {
+pub enum SourceEvent {
     /// A connection opened: the server answered `200` with an event stream.
-    /// After a reconnect, this comes again.
+    /// After a reconnect, this comes again;
+    /// [`EventSource::response`] has the response's head.
     Open,
-    /// An event.
-    Event(EventBuf),
+    /// An event: the browser's `message` event (whatever its type).
+    Message(EventBuf),
     /// A comment, when the decoder's limits report comments
     /// ([`Limits::with_max_comment_len`](sse_proto::Limits::with_max_comment_len)).
     Comment(String),
@@ -52,20 +62,26 @@ pub enum Item {
 /// its own, as browsers do, and resumes with `Last-Event-ID`.
 ///
 /// It is a thin driver: [`sse_proto::Client`] decides what to request, how
-/// to read each response, and when to reconnect; this type does the HTTP
-/// (hyper, HTTP/1.1, `https` with the `rustls` feature), and the runtime
-/// `R` the connections and the timers ([`Connect`]). Name it through an
-/// adapter: `sse_tokio::EventSource` or `sse_smol::EventSource`.
+/// to read each response, and when to reconnect; the [`Transport`] `T`
+/// carries the requests (by default [`HyperTransport`]: hyper, HTTP/1.1,
+/// HTTP/2 over `https` with the `http2` feature, `https` with the `rustls`
+/// feature), and the runtime `R` keeps the timers ([`Runtime`]). Name it
+/// through an adapter: `sse_tokio::EventSource` or `sse_smol::EventSource`
+/// (and, over a `reqwest::Client`, `sse_tokio::reqwest::EventSource`).
 ///
-/// The stream yields [`Item::Open`] each time a connection opens, then the
-/// events, and errors as they happen: an error is a report, and the stream
-/// goes on (reconnecting) until the connection model says it is closed.
-/// It ends (`None`) when the server answers `204 No Content`, when a
-/// response fails and the [`RetryPolicy`](sse_proto::RetryPolicy) does not
-/// retry it (by default, as in browsers, any status but `200` and any
-/// content type but `text/event-stream`), after
-/// [`max_attempts`](ClientConfig::max_attempts) failed attempts, or on
-/// [`close`](Self::close). [`close_reason`](Self::close_reason) says which.
+/// The stream yields [`SourceEvent::Open`] each time a connection opens,
+/// then the events, and errors as they happen: an error is a report, and
+/// the stream goes on (reconnecting) until the connection model says it is
+/// closed. The end of an open stream's body is reported as
+/// [`Error::StreamEnded`], distinct from a connection that broke
+/// ([`Error::Http`], [`Error::Io`], [`Error::Transport`]); either way it
+/// reconnects, as browsers do. It ends (`None`) when the server answers
+/// `204 No Content`, when a response fails and the
+/// [`RetryPolicy`](sse_proto::RetryPolicy) does not retry it (by default,
+/// as in browsers, any status but `200` and any content type but
+/// `text/event-stream`), after [`max_attempts`](ClientConfig::max_attempts)
+/// failed attempts, or on [`close`](Self::close).
+/// [`close_reason`](Self::close_reason) says which.
 ///
 /// The connection is driven inside the stream's `poll_next`, so it needs
 /// no task of its own and closes when the `EventSource` is dropped. It uses
@@ -75,14 +91,14 @@ pub enum Item {
 ///
 /// ```no_run
 /// use futures_lite::StreamExt;
-/// use sse_tokio::{EventSource, Item};
+/// use sse_tokio::{EventSource, SourceEvent};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), sse_tokio::Error> {
 /// let mut source = EventSource::new("http://127.0.0.1:8080/events")?;
 /// while let Some(item) = source.next().await {
 ///     match item {
-///         Ok(Item::Event(event)) => println!("{}: {}", event.event_type(), event.data()),
+///         Ok(SourceEvent::Message(event)) => println!("{}: {}", event.event_type(), event.data()),
 ///         Ok(_) => {}
 ///         Err(error) => eprintln!("{error}"),
 ///     }
@@ -90,30 +106,44 @@ pub enum Item {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
-pub struct EventSource<R: Connect> {
+pub struct EventSource<R: Runtime, T: Transport = HyperTransport<R>> {
     client: Client<Box<[u8]>>,
     /// The first request of every attempt.
     first: Hop,
-    connector: Connector<R>,
+    transport: T,
     clock: Clock<R>,
-    state: State<R>,
+    state: State<T>,
+    /// The URL and head of the response that opened the last stream.
+    opened: Option<(Uri, Response<()>)>,
+}
+
+impl<R: Runtime, T: Transport + std::fmt::Debug> std::fmt::Debug for EventSource<R, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSource")
+            .field("client", &self.client)
+            .field("url", self.first.target.uri())
+            .field("transport", &self.transport)
+            .field("state", &self.state)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A request in flight, until its response head arrives.
-type Exchanging<R> = Pin<Box<dyn Future<Output = Result<Exchange<R>, Error>> + Send>>;
+type Exchanging<B> = Pin<Box<dyn Future<Output = Result<Response<B>, Error>> + Send>>;
 
-enum State<R: Connect> {
+enum State<T: Transport> {
     /// No request in flight: the connection model says what is next.
     Idle,
     /// A request is on its way; `hop` is what was asked.
-    Requesting { hop: Hop, exchange: Exchanging<R> },
+    Requesting {
+        hop: Hop,
+        exchange: Exchanging<T::Body>,
+    },
     /// An event stream is open.
-    Streaming(OpenBody<R>),
+    Streaming(OpenBody<T::Body>),
     /// Reading the start of a failed response's body, for the error.
     Failing {
-        conn: Conn<R>,
-        body: Incoming,
+        body: T::Body,
         url: Uri,
         head: response::Parts,
         prefix: Vec<u8>,
@@ -121,7 +151,7 @@ enum State<R: Connect> {
     },
 }
 
-impl<R: Connect> std::fmt::Debug for State<R> {
+impl<T: Transport> std::fmt::Debug for State<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Idle => "Idle",
@@ -135,43 +165,19 @@ impl<R: Connect> std::fmt::Debug for State<R> {
 /// What [`EventSource::poll_ready`] found.
 enum Ready {
     Open,
-    /// A frame, in the decoder's `last_frame`.
+    /// A frame, in the client model's `frame()`.
     Frame,
 }
 
-/// A response head and the connection it came on.
-struct Exchange<R: Connect> {
-    response: Response<Incoming>,
-    conn: Conn<R>,
-}
-
-/// hyper's half of an HTTP/1.1 connection: the future that does its I/O.
-type Connection<R> = Pin<Box<http1::Connection<Io<R>, Full<Bytes>>>>;
-
-/// An HTTP/1.1 connection, polled by whoever reads its response.
-struct Conn<R: Connect> {
-    /// Kept so that hyper does not close the connection early.
-    _sender: SendRequest<Full<Bytes>>,
-    /// `None` once it has finished; its errors reach the body too.
-    connection: Option<Connection<R>>,
-}
-
-impl<R: Connect> Conn<R> {
-    fn poll(&mut self, cx: &mut Context<'_>) {
-        poll_connection(&mut self.connection, cx);
-    }
-}
-
-/// The body of an open stream and its connection: the pump's [`Source`].
-struct OpenBody<R: Connect> {
-    conn: Conn<R>,
-    body: Incoming,
+/// The body of an open stream: the pump's [`Source`].
+struct OpenBody<B> {
+    body: B,
     /// Received but not yet decoded.
     chunk: Bytes,
 }
 
-impl<R: Connect> Source for OpenBody<R> {
-    type Error = hyper::Error;
+impl<B: Body<Data = Bytes, Error = Error> + Unpin> Source for OpenBody<B> {
+    type Error = Error;
 
     fn unread(&self) -> &[u8] {
         &self.chunk
@@ -182,10 +188,9 @@ impl<R: Connect> Source for OpenBody<R> {
         chunk.advance(n.min(chunk.len()));
     }
 
-    fn poll_fill(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<bool, hyper::Error>> {
+    fn poll_fill(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let this = self.get_mut();
         loop {
-            this.conn.poll(cx);
             match ready!(Pin::new(&mut this.body).poll_frame(cx)) {
                 Some(Ok(frame)) => {
                     // Trailers carry no event bytes.
@@ -201,43 +206,9 @@ impl<R: Connect> Source for OpenBody<R> {
     }
 }
 
-/// Polls `connection` until it finishes.
-fn poll_connection<R: Connect>(connection: &mut Option<Connection<R>>, cx: &mut Context<'_>) {
-    if let Some(conn) = connection {
-        if conn.as_mut().poll(cx).is_ready() {
-            *connection = None;
-        }
-    }
-}
-
-/// Connects, sends `request` and waits for the response head.
-async fn exchange<R: Connect>(
-    connector: Connector<R>,
-    target: Target,
-    request: Request<Full<Bytes>>,
-) -> Result<Exchange<R>, Error> {
-    let io = connector.connect(&target).await?;
-    let (mut sender, connection) = http1::handshake(io).await?;
-    let mut connection = Some(Box::pin(connection));
-    let response = {
-        let mut response = pin!(sender.send_request(request));
-        poll_fn(|cx| {
-            poll_connection(&mut connection, cx);
-            response.as_mut().poll(cx)
-        })
-        .await?
-    };
-    Ok(Exchange {
-        response,
-        conn: Conn {
-            _sender: sender,
-            connection,
-        },
-    })
-}
-
 impl<R: Connect> EventSource<R> {
-    /// An `EventSource` that GETs `url`, with the default configuration.
+    /// An `EventSource` that GETs `url` over [`HyperTransport`], with the
+    /// default configuration.
     ///
     /// Fails if `url` is not an `http` (or, with the `rustls` feature,
     /// `https`) URL with a host.
@@ -249,19 +220,26 @@ impl<R: Connect> EventSource<R> {
         Self::builder(url).build()
     }
 
-    /// A builder, to set the method, headers, body, connection model
-    /// configuration and limits.
+    /// A builder over [`HyperTransport`], to set the method, headers, body,
+    /// connection model configuration, limits and TLS.
     pub fn builder<U>(url: U) -> Builder<R>
     where
         U: TryInto<Uri>,
         U::Error: Into<::http::Error>,
     {
-        Builder::new(url)
+        Builder::with_transport(url, HyperTransport::new())
     }
+}
 
+impl<R: Runtime, T: Transport> EventSource<R, T> {
     /// The URL of the first request of every attempt.
     pub fn url(&self) -> &Uri {
         self.first.target.uri()
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.transport
     }
 
     /// Connecting (or waiting to reconnect), open, or closed.
@@ -278,6 +256,26 @@ impl<R: Connect> EventSource<R> {
     /// `retry:`.
     pub fn reconnection_time(&self) -> Duration {
         self.client.reconnection_time()
+    }
+
+    /// While waiting to reconnect (after an error, or after
+    /// [`Error::StreamEnded`]): the delay the connection model chose (the
+    /// reconnection time or `Retry-After`, backed off, with jitter, never
+    /// under [`ClientConfig::min_reconnection_delay`]). `None` otherwise.
+    pub fn reconnect_delay(&self) -> Option<Duration> {
+        self.client.reconnect_delay()
+    }
+
+    /// The head of the response that opened the current (or last) stream:
+    /// status, HTTP version and headers.
+    pub fn response(&self) -> Option<&Response<()>> {
+        self.opened.as_ref().map(|(_, head)| head)
+    }
+
+    /// The URL that answered [`response`](Self::response): the first
+    /// request's, or where redirects led.
+    pub fn response_url(&self) -> Option<&Uri> {
+        self.opened.as_ref().map(|(url, _)| url)
     }
 
     /// Why the stream ended, once it has.
@@ -304,8 +302,8 @@ impl<R: Connect> EventSource<R> {
                     Action::Closed(_) => return Poll::Ready(None),
                 },
                 State::Requesting { exchange, .. } => match exchange.as_mut().poll(cx) {
-                    Poll::Ready(Ok(exchange)) => {
-                        if let Some(ready) = self.respond(now, exchange) {
+                    Poll::Ready(Ok(response)) => {
+                        if let Some(ready) = self.respond(now, response) {
                             return Poll::Ready(Some(ready));
                         }
                     }
@@ -329,23 +327,22 @@ impl<R: Connect> EventSource<R> {
                         Poll::Ready(Pumped::End) => {
                             self.client.handle_end(now);
                             self.state = State::Idle;
+                            return Poll::Ready(Some(Err(Error::StreamEnded)));
                         }
                         Poll::Ready(Pumped::Failed(error)) => {
                             self.client.handle_error(now);
                             self.state = State::Idle;
-                            return Poll::Ready(Some(Err(Error::Http(error))));
+                            return Poll::Ready(Some(Err(error)));
                         }
                         Poll::Pending => return self.poll_idle_timeout(cx),
                     }
                 }
                 State::Failing {
-                    conn,
                     body,
                     prefix,
                     until,
                     ..
                 } => {
-                    conn.poll(cx);
                     let done = match Pin::new(body).poll_frame(cx) {
                         Poll::Ready(Some(Ok(frame))) => {
                             if let Ok(data) = frame.into_data() {
@@ -379,7 +376,7 @@ impl<R: Connect> EventSource<R> {
     /// Sends the request `hop`.
     fn start(&mut self, hop: Hop) {
         let request = hop.request(self.client.request_headers());
-        let exchange = exchange(self.connector.clone(), hop.target.clone(), request);
+        let exchange = self.transport.send(request);
         self.state = State::Requesting {
             hop,
             exchange: Box::pin(exchange),
@@ -390,20 +387,23 @@ impl<R: Connect> EventSource<R> {
     fn respond(
         &mut self,
         now: sse_proto::Instant,
-        exchange: Exchange<R>,
+        response: Response<T::Body>,
     ) -> Option<Result<Ready, Error>> {
         let State::Requesting { hop, .. } = std::mem::replace(&mut self.state, State::Idle) else {
             return None;
         };
-        let Exchange { response, conn } = exchange;
         let (head, body) = response.into_parts();
         let verdict = self
             .client
             .handle_response(now, &request::response_head(&head));
         match verdict {
             Verdict::Open => {
+                let mut opened = Response::new(());
+                *opened.status_mut() = head.status;
+                *opened.version_mut() = head.version;
+                *opened.headers_mut() = head.headers;
+                self.opened = Some((hop.target.uri().clone(), opened));
                 self.state = State::Streaming(OpenBody {
-                    conn,
                     body,
                     chunk: Bytes::new(),
                 });
@@ -422,7 +422,6 @@ impl<R: Connect> EventSource<R> {
             Verdict::Retry | Verdict::Closed => {}
         }
         self.state = State::Failing {
-            conn,
             body,
             url: hop.target.uri().clone(),
             head,
@@ -451,8 +450,8 @@ impl<R: Connect> EventSource<R> {
     }
 }
 
-impl<R: Connect> Stream for EventSource<R> {
-    type Item = Result<Item, Error>;
+impl<R: Runtime, T: Transport> Stream for EventSource<R, T> {
+    type Item = Result<SourceEvent, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
@@ -460,11 +459,11 @@ impl<R: Connect> Stream for EventSource<R> {
             let item = match ready!(this.poll_ready(cx)) {
                 None => return Poll::Ready(None),
                 Some(Err(error)) => Err(error),
-                Some(Ok(Ready::Open)) => Ok(Item::Open),
+                Some(Ok(Ready::Open)) => Ok(SourceEvent::Open),
                 Some(Ok(Ready::Frame)) => match this.client.frame() {
-                    Some(Frame::Event(event)) => Ok(Item::Event(event.into())),
+                    Some(Frame::Event(event)) => Ok(SourceEvent::Message(event.into())),
                     Some(Frame::Comment(text)) => {
-                        Ok(Item::Comment(text.to_string_lossy().into_owned()))
+                        Ok(SourceEvent::Comment(text.to_string_lossy().into_owned()))
                     }
                     // The model has applied it.
                     Some(Frame::Retry(_)) | None => continue,
@@ -503,13 +502,21 @@ impl<R: Connect> Stream for EventSource<R> {
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug)]
-pub struct Builder<R> {
-    parts: Result<Parts<R>, Error>,
+pub struct Builder<R, T = HyperTransport<R>> {
+    parts: Result<Parts<T>, Error>,
+    runtime: PhantomData<fn() -> R>,
+}
+
+impl<R, T: std::fmt::Debug> std::fmt::Debug for Builder<R, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("parts", &self.parts)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
-struct Parts<R> {
+struct Parts<T> {
     uri: Uri,
     method: Method,
     headers: HeaderMap,
@@ -517,11 +524,13 @@ struct Parts<R> {
     config: ClientConfig,
     decoder: Option<Decoder<Box<[u8]>>>,
     last_event_id: Option<String>,
-    connector: Connector<R>,
+    transport: T,
 }
 
-impl<R: Connect> Builder<R> {
-    fn new<U>(url: U) -> Self
+impl<R: Runtime, T: Transport> Builder<R, T> {
+    /// A builder for an `EventSource` that GETs `url` over `transport`
+    /// (for [`HyperTransport`], [`EventSource::builder`] is shorter).
+    pub fn with_transport<U>(url: U, transport: T) -> Self
     where
         U: TryInto<Uri>,
         U::Error: Into<::http::Error>,
@@ -536,17 +545,18 @@ impl<R: Connect> Builder<R> {
                 config: ClientConfig::new(),
                 decoder: None,
                 last_event_id: None,
-                connector: Connector::default(),
+                transport,
             }),
+            runtime: PhantomData,
         }
     }
 
-    fn and_then(self, f: impl FnOnce(Parts<R>) -> Result<Parts<R>, Error>) -> Self {
+    fn and_then(self, f: impl FnOnce(Parts<T>) -> Result<Parts<T>, Error>) -> Self {
         Self {
             parts: self.parts.and_then(f),
+            runtime: PhantomData,
         }
     }
-
     /// The request method; `GET` by default. `POST` with a
     /// [`body`](Self::body) suits the streaming APIs that take a request
     /// document.
@@ -624,21 +634,16 @@ impl<R: Connect> Builder<R> {
         })
     }
 
-    /// The TLS configuration for `https`; by default the system's root
-    /// certificates with ring. Only HTTP/1.1 is spoken, so a configuration
-    /// that offers `h2` by ALPN will fail with servers that pick it.
-    #[cfg(feature = "rustls")]
-    pub fn tls_config(self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
-        self.and_then(|mut parts| {
-            parts.connector.tls = Some(config);
-            Ok(parts)
-        })
-    }
-
     /// Builds the `EventSource`. It connects when first polled.
-    pub fn build(self) -> Result<EventSource<R>, Error> {
+    ///
+    /// Fails if the URL is not `http` or `https` with a host, or `https`
+    /// and the transport cannot fetch it; or if a setting failed.
+    pub fn build(self) -> Result<EventSource<R, T>, Error> {
         let parts = self.parts?;
         let target = Target::new(parts.uri)?;
+        if target.is_tls() && !parts.transport.supports_https() {
+            return Err(Error::UnsupportedUrl(target.uri().clone()));
+        }
         let mut decoder = parts.decoder.unwrap_or_else(default_decoder);
         if let Some(id) = &parts.last_event_id {
             decoder.set_last_event_id(EventId::new(id).ok())?;
@@ -652,9 +657,42 @@ impl<R: Connect> Builder<R> {
                 headers: parts.headers,
                 body: parts.body,
             },
-            connector: parts.connector,
+            transport: parts.transport,
             clock: Clock::new(),
             state: State::Idle,
+            opened: None,
+        })
+    }
+}
+
+impl<R: Connect> Builder<R, HyperTransport<R>> {
+    /// The TLS configuration for `https`, replacing the default one (the
+    /// system's root certificates and any
+    /// [added](Self::add_root_certificate), ring, `h2` with the `http2`
+    /// feature and `http/1.1` by ALPN). Its `alpn_protocols` say what is
+    /// offered: with the `http2` feature, the client speaks HTTP/2 where
+    /// the server picks `h2`, and HTTP/1.1 otherwise.
+    #[cfg(feature = "rustls")]
+    pub fn tls_config(self, config: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        self.and_then(|mut parts| {
+            parts.transport.connector.tls = Some(config);
+            Ok(parts)
+        })
+    }
+
+    /// Trusts `certificate` (a private CA, or a server's self-signed
+    /// certificate) besides the system's root certificates, in the default
+    /// TLS configuration. Repeat for more. `sse listen --cacert FILE` reads
+    /// them from a PEM file with
+    /// [`CertificateDer::pem_file_iter`](rustls::pki_types::pem::PemObject::pem_file_iter).
+    #[cfg(feature = "rustls")]
+    pub fn add_root_certificate(
+        self,
+        certificate: rustls::pki_types::CertificateDer<'static>,
+    ) -> Self {
+        self.and_then(|mut parts| {
+            parts.transport.connector.extra_roots.push(certificate);
+            Ok(parts)
         })
     }
 }

@@ -59,7 +59,12 @@ impl fmt::Display for FailedResponse {
             }
             f.write_str(", not text/event-stream")?;
         } else if self.status.is_redirection() {
-            f.write_str(", a redirect that was not followed")?;
+            let location = self.headers.get(header::LOCATION);
+            if location.is_none_or(|location| location.as_bytes().trim_ascii().is_empty()) {
+                f.write_str(", a redirect without a Location header to follow")?;
+            } else {
+                f.write_str(", a redirect that could not be followed")?;
+            }
         }
         let body = String::from_utf8_lossy(&self.body);
         let line = body.lines().map(str::trim).find(|line| !line.is_empty());
@@ -105,6 +110,11 @@ mod tests {
         assert_eq!(
             failed.to_string(),
             "http://example.com/events answered 200 OK with `text/html`, not text/event-stream"
+        );
+        let failed = FailedResponse::new(url.clone(), response(302, None), Bytes::new());
+        assert_eq!(
+            failed.to_string(),
+            "http://example.com/events answered 302 Found, a redirect without a Location header to follow"
         );
         let long = Bytes::from("é".repeat(300));
         let failed = FailedResponse::new(url, response(500, None), long);

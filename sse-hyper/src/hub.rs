@@ -25,13 +25,15 @@
 //! `sse_smol::hub::Hub`).
 //!
 //! ```no_run
-//! use sse_hyper::hub::{ClientInfo, HubConfig};
+//! use sse_hyper::hub::{ClientInfo, Hub, HubConfig};
 //! use sse_proto::publisher::Publisher;
-//! use sse_tokio::hub::Hub;
+//! use sse_tokio::TokioRuntime;
 //!
 //! # async fn run() -> std::io::Result<()> {
 //! let publisher: Publisher<ClientInfo> = Publisher::new();
-//! let hub = Hub::new(publisher, HubConfig::new().with_publish_token(Some("s3cret".into())));
+//! let config = HubConfig::new().with_publish_token(Some("s3cret".into()));
+//! // On tokio: what `sse_tokio::hub::Hub` names.
+//! let hub: Hub<TokioRuntime> = Hub::new(publisher, config);
 //! // Inside an axum application, under /hub:
 //! let app: axum::Router = axum::Router::new().nest("/hub", hub.router());
 //! # drop(app);

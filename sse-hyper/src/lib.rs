@@ -8,8 +8,8 @@
 //! changing one import. Depend on this crate to write code for both
 //! runtimes, or to add a runtime.
 //!
-//! What is here: the [`EventSource`] client (hyper, HTTP/1.1, rustls
-//! configuration), [`EventReader`] and [`EventWriter`] over a runtime's own
+//! What is here: the [`EventSource`] client (hyper, HTTP/1.1 and HTTP/2,
+//! rustls configuration, or any other HTTP client as a [`Transport`]), [`EventReader`] and [`EventWriter`] over a runtime's own
 //! readers and writers, [`EventStream`] over any stream of byte chunks, the
 //! [`server`] side ([`SseBody`](server::SseBody), the
 //! [`Events`](server::Events) endpoint, axum glue), one [`Error`], and
@@ -73,11 +73,18 @@
 //!
 //! The adapters turn these on from their features of the same names.
 //!
-//! - `client` (default): [`EventSource`], [`Builder`], [`Item`],
-//!   [`FailedResponse`] and [`rt::Connect`]; hyper's HTTP/1.1 client.
+//! - `client` (default): [`EventSource`], [`Builder`], [`SourceEvent`],
+//!   [`FailedResponse`], [`Transport`] (another HTTP client can carry the
+//!   requests) with [`HyperTransport`], and [`rt::Connect`]; hyper's
+//!   HTTP/1.1 client.
 //! - `rustls`: `https` for [`EventSource`]: the rustls configuration (ring,
-//!   the system's root certificates) and [`Error::Tls`]; the handshake is
-//!   the runtime's ([`rt::Connect::connect_tls`]).
+//!   the system's root certificates and any added) and [`Error::Tls`]; the
+//!   handshake is the runtime's ([`rt::Connect::connect_tls`]).
+//! - `http2`: HTTP/2 for [`EventSource`] over `https`: `h2` offered by ALPN
+//!   and spoken where the server picks it ([`rt::Connect::alpn_protocol`]),
+//!   HTTP/1.1 otherwise; hyper's HTTP/2 client, driven inside the source's
+//!   `poll_next` like the HTTP/1.1 one (its tasks are polled there, not
+//!   spawned).
 //! - `server` (default): [`server`]: [`SseBody`](server::SseBody), the
 //!   response headers, the [`Events`](server::Events) endpoint and its
 //!   hyper service.
@@ -118,7 +125,7 @@ pub use sse_proto as proto;
 
 pub use error::Error;
 #[cfg(feature = "client")]
-pub use event_source::{Builder, EventSource, Item};
+pub use event_source::{Builder, EventSource, HyperBody, HyperTransport, SourceEvent, Transport};
 #[cfg(feature = "client")]
 pub use failed::FailedResponse;
 pub use reader::EventReader;

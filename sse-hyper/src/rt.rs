@@ -85,6 +85,19 @@ pub trait Connect: Runtime {
             "https needs TLS, which this build has not got (the adapter's `rustls` feature)",
         )))
     }
+
+    /// The protocol the server picked by ALPN during the handshake of
+    /// `tls` (`b"h2"` for HTTP/2), read from its rustls connection
+    /// (`get_ref().1.alpn_protocol()` in `tokio-rustls` and
+    /// `futures-rustls`). The client speaks HTTP/2 over a connection where
+    /// it is `h2`, and HTTP/1.1 otherwise. By default `None`: a runtime
+    /// that does not say must give a TLS configuration that offers only
+    /// `http/1.1` (the client's default one offers `h2` with the `http2`
+    /// feature).
+    fn alpn_protocol(tls: &Self::Tls) -> Option<&[u8]> {
+        let _ = tls;
+        None
+    }
 }
 
 /// What a TLS handshake needs: the client configuration and the name the
@@ -95,7 +108,8 @@ pub trait Connect: Runtime {
 #[non_exhaustive]
 pub struct TlsConnect {
     /// The configuration: the caller's, or the default one (the system's
-    /// root certificates, ring, HTTP/1.1 by ALPN).
+    /// root certificates and any the caller added, ring, `h2` with the
+    /// `http2` feature and `http/1.1` by ALPN).
     #[cfg(feature = "rustls")]
     pub config: Arc<rustls::ClientConfig>,
     /// The server's name.

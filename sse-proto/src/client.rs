@@ -10,6 +10,12 @@ use core::time::Duration;
 
 use crate::{DEFAULT_RECONNECTION_TIME, DecodeError, Decoder, EventId, Frame, Instant};
 
+/// The shortest wait between one connection attempt ending and the next
+/// starting, by default: 100 ms. A server's `retry: 0` (or a `Retry-After:
+/// 0`) cannot make a client reconnect faster than this; see
+/// [`ClientConfig::with_min_reconnection_delay`].
+pub const DEFAULT_MIN_RECONNECTION_DELAY: Duration = Duration::from_millis(100);
+
 /// When a failed response is worth another attempt.
 ///
 /// The spec fails the connection for good on any response other than a
@@ -45,6 +51,7 @@ pub enum RetryPolicy {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ClientConfig {
     reconnection_time: Duration,
+    min_reconnection_delay: Duration,
     max_backoff: Duration,
     jitter_permille: u16,
     healthy_after: Duration,
@@ -56,13 +63,15 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// The defaults: reconnect after [`DEFAULT_RECONNECTION_TIME`] (until the
-    /// server says otherwise), back off up to 30 s, add up to 20% jitter,
+    /// server says otherwise) but never sooner than
+    /// [`DEFAULT_MIN_RECONNECTION_DELAY`], back off up to 30 s, add up to 20% jitter,
     /// call a connection healthy after 10 s or its first event, no idle
     /// timeout, unlimited attempts, up to 20 redirects (as `fetch`), and
     /// [`RetryPolicy::Never`].
     pub const fn new() -> Self {
         Self {
             reconnection_time: DEFAULT_RECONNECTION_TIME,
+            min_reconnection_delay: DEFAULT_MIN_RECONNECTION_DELAY,
             max_backoff: Duration::from_secs(30),
             jitter_permille: 200,
             healthy_after: Duration::from_secs(10),
@@ -76,6 +85,19 @@ impl ClientConfig {
     /// The reconnection time until the server sends `retry:`.
     pub const fn with_reconnection_time(mut self, time: Duration) -> Self {
         self.reconnection_time = time;
+        self
+    }
+
+    /// The floor under every reconnection delay: no attempt starts sooner
+    /// than this after the previous one ended, whatever the server's
+    /// `retry:` or `Retry-After` asks, so that a server that answers
+    /// `retry: 0` and closes each stream cannot make clients reconnect in a
+    /// tight loop. Backing off after attempts that delivered nothing
+    /// doubles from here. `Duration::ZERO` turns the floor off (the spec's
+    /// `retry: 0` then means at once); the default is
+    /// [`DEFAULT_MIN_RECONNECTION_DELAY`].
+    pub const fn with_min_reconnection_delay(mut self, delay: Duration) -> Self {
+        self.min_reconnection_delay = delay;
         self
     }
 
@@ -135,6 +157,11 @@ impl ClientConfig {
         self.reconnection_time
     }
 
+    /// The floor under every reconnection delay.
+    pub const fn min_reconnection_delay(&self) -> Duration {
+        self.min_reconnection_delay
+    }
+
     /// The longest delay that backing off can reach.
     pub const fn max_backoff(&self) -> Duration {
         self.max_backoff
@@ -189,8 +216,8 @@ pub struct ResponseHead<'a> {
     pub retry_after: Option<&'a [u8]>,
     /// The `Date` header, which an HTTP-date `Retry-After` is measured against.
     pub date: Option<&'a [u8]>,
-    /// The `Location` header: a redirect status without it is a final
-    /// response, as in `fetch`.
+    /// The `Location` header: a redirect status without it (or with an empty
+    /// one) closes the client with [`CloseReason::RedirectWithoutLocation`].
     pub location: Option<&'a [u8]>,
 }
 
@@ -226,6 +253,12 @@ pub enum CloseReason {
     ContentType,
     /// More redirects than the configuration allows.
     TooManyRedirects,
+    /// A redirect status (`301`, `302`, `303`, `307`, `308`) without a
+    /// `Location` to follow, or with an empty one. `fetch` would hand such a
+    /// response over as final (and an empty `Location` would redirect to
+    /// the same URL until the redirect limit); it is a server's mistake that
+    /// retrying cannot mend, so no [`RetryPolicy`] retries it.
+    RedirectWithoutLocation(u16),
     /// [`ClientConfig::max_attempts`] attempts in a row failed.
     MaxAttempts,
 }
@@ -238,6 +271,10 @@ impl fmt::Display for CloseReason {
             Self::Status(status) => write!(f, "the server answered status {status}"),
             Self::ContentType => f.write_str("the response is not text/event-stream"),
             Self::TooManyRedirects => f.write_str("too many redirects"),
+            Self::RedirectWithoutLocation(status) => write!(
+                f,
+                "the server answered redirect status {status} without a Location header to follow"
+            ),
             Self::MaxAttempts => f.write_str("too many failed attempts"),
         }
     }
@@ -281,6 +318,8 @@ enum State {
     Ready,
     Waiting {
         until: Instant,
+        /// How long the wait was when it was decided.
+        delay: Duration,
     },
     Connecting {
         since: Instant,
@@ -415,6 +454,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
         self.reconnection_time
     }
 
+    /// While waiting to reconnect: the delay decided when the last attempt
+    /// ended (the server's `retry:` or `Retry-After`, backed off, with
+    /// jitter, never under the floor). `None` in any other state.
+    pub fn reconnect_delay(&self) -> Option<Duration> {
+        match self.state {
+            State::Waiting { delay, .. } => Some(delay),
+            _ => None,
+        }
+    }
+
     /// The decoder, for its limits and last event id.
     pub fn decoder(&self) -> &Decoder<B> {
         &self.decoder
@@ -438,7 +487,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
 
     /// What to do now.
     pub fn poll(&mut self, now: Instant) -> Action {
-        if let State::Waiting { until } = self.state {
+        if let State::Waiting { until, .. } = self.state {
             if now < until {
                 return Action::Wait { until };
             }
@@ -463,7 +512,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             State::Connecting { .. } | State::Open { .. } => Action::Io {
                 deadline: self.io_deadline(),
             },
-            State::Waiting { until } => Action::Wait { until },
+            State::Waiting { until, .. } => Action::Wait { until },
             State::Closed(why) => Action::Closed(why),
         }
     }
@@ -487,7 +536,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
                 self.state = State::Closed(CloseReason::NoContent);
                 return Verdict::Closed;
             }
-            301 | 302 | 303 | 307 | 308 if head.location.is_some() => {
+            301 | 302 | 303 | 307 | 308 => {
+                if head
+                    .location
+                    .is_none_or(|location| trim(location).is_empty())
+                {
+                    let reason = CloseReason::RedirectWithoutLocation(head.status);
+                    self.state = State::Closed(reason);
+                    return Verdict::Closed;
+                }
                 if redirects >= self.config.max_redirects {
                     self.state = State::Closed(CloseReason::TooManyRedirects);
                     return Verdict::Closed;
@@ -617,11 +674,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
             self.state = State::Closed(CloseReason::MaxAttempts);
             return;
         }
+        // The floor holds under the server's `retry:` and `Retry-After`
+        // alike; backing off doubles from it, so that a server that closes
+        // streams before they deliver anything is asked less and less often.
+        let floor = self.config.min_reconnection_delay;
         let delay = match self.retry_after.take() {
-            Some(asked) => asked,
-            None => self.backoff.delay(self.reconnection_time),
+            Some(asked) => asked.max(floor),
+            None => self.backoff.delay(self.reconnection_time.max(floor)),
         };
-        self.state = State::Waiting { until: now + delay };
+        self.state = State::Waiting {
+            until: now + delay,
+            delay,
+        };
     }
 }
 
@@ -634,6 +698,20 @@ impl<B: AsRef<[u8]>> fmt::Debug for Client<B> {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// `value` without leading and trailing HTTP whitespace.
+fn trim(value: &[u8]) -> &[u8] {
+    let is_space = |b: &u8| matches!(b, b' ' | b'\t');
+    let start = value
+        .iter()
+        .position(|b| !is_space(b))
+        .unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_space(b))
+        .map_or(start, |i| i + 1);
+    value.get(start..end).unwrap_or_default()
 }
 
 /// Whether a `Content-Type` value has the essence `text/event-stream`

@@ -77,8 +77,8 @@ mod text;
 mod time;
 
 pub use client::{
-    Action, Backoff, Client, ClientConfig, CloseReason, ReadyState, ResponseHead, RetryPolicy,
-    Verdict, is_event_stream, redirect_method,
+    Action, Backoff, Client, ClientConfig, CloseReason, DEFAULT_MIN_RECONNECTION_DELAY, ReadyState,
+    ResponseHead, RetryPolicy, Verdict, is_event_stream, redirect_method,
 };
 pub use decoder::{DecodeError, Decoder, Limits};
 pub use defaults::{

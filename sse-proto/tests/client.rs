@@ -595,17 +595,40 @@ fn redirect(status: u16) -> ResponseHead<'static> {
     }
 }
 
-/// As in `fetch`, a redirect status without a `Location` is a final
-/// response: not 200, so the connection fails.
+/// A redirect status without a `Location`, or with an empty one, is one
+/// failure with its own reason, under every retry policy: retrying cannot
+/// mend it, and following an empty `Location` would loop on the same URL.
 #[test]
-fn redirect_without_location_fails() {
-    let mut client = client(exact());
+fn redirect_without_location_closes_under_every_policy() {
+    for policy in [
+        RetryPolicy::Never,
+        RetryPolicy::Transient,
+        RetryPolicy::Always,
+    ] {
+        for (code, location) in [
+            (302, None),
+            (301, Some(&b""[..])),
+            (307, Some(&b" \t "[..])),
+            (308, None),
+        ] {
+            let mut client = client(exact().with_retry_policy(policy));
+            client.poll(ms(0));
+            let head = ResponseHead {
+                location,
+                ..status(code)
+            };
+            assert_eq!(client.handle_response(ms(0), &head), Verdict::Closed);
+            assert_eq!(
+                client.poll(ms(0)),
+                Action::Closed(CloseReason::RedirectWithoutLocation(code)),
+                "{policy:?} {code} {location:?}"
+            );
+        }
+    }
+    // Another 3xx is a status like any other.
+    let mut client = client(exact().with_retry_policy(RetryPolicy::Always));
     client.poll(ms(0));
-    assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Closed);
-    assert_eq!(client.close_reason(), Some(CloseReason::Status(302)));
-    let mut client = self::client(exact().with_retry_policy(RetryPolicy::Always));
-    client.poll(ms(0));
-    assert_eq!(client.handle_response(ms(0), &status(302)), Verdict::Retry);
+    assert_eq!(client.handle_response(ms(0), &status(300)), Verdict::Retry);
 }
 
 #[test]
@@ -679,4 +702,78 @@ fn close_reasons_explain_themselves() {
             .to_string()
             .contains("text/event-stream")
     );
+    let missing = CloseReason::RedirectWithoutLocation(301).to_string();
+    assert!(
+        missing.contains("301") && missing.contains("Location"),
+        "{missing}"
+    );
+}
+
+// --- The floor between attempts -------------------------------------------
+
+/// A server that sends `retry: 0` and closes every stream after one event:
+/// the spec would reconnect at once, every time. The floor holds it to one
+/// attempt per 100 ms (the default), in simulated time.
+#[test]
+fn retry_zero_cannot_go_under_the_floor() {
+    let mut client = client(exact());
+    assert_eq!(
+        ClientConfig::new().min_reconnection_delay(),
+        sse_proto::DEFAULT_MIN_RECONNECTION_DELAY
+    );
+    let mut now = ms(0);
+    let mut attempts = 0;
+    while now < ms(3000) {
+        open(&mut client, now);
+        attempts += 1;
+        body(&mut client, now, b"retry: 0\ndata: x\n\n");
+        client.handle_end(now);
+        assert_eq!(client.reconnect_delay(), Some(Duration::from_millis(100)));
+        now = wait_until(&mut client, now);
+    }
+    assert_eq!(client.reconnection_time(), Duration::ZERO);
+    assert_eq!(attempts, 30);
+}
+
+/// Connections that deliver nothing back off from the floor, even when the
+/// server asks for `retry: 0`; one that delivers an event starts over.
+#[test]
+fn empty_connections_back_off_from_the_floor() {
+    let mut client = client(exact().with_max_backoff(Duration::from_secs(1)));
+    open(&mut client, ms(0));
+    body(&mut client, ms(0), b"retry: 0\n\n");
+    let mut now = ms(0);
+    let mut delays = Vec::new();
+    for _ in 0..6 {
+        client.handle_end(now);
+        delays.push(client.reconnect_delay().unwrap().as_millis());
+        now = wait_until(&mut client, now);
+        open(&mut client, now);
+    }
+    assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
+    body(&mut client, now, b"data: at last\n\n");
+    client.handle_end(now);
+    assert_eq!(client.reconnect_delay(), Some(Duration::from_millis(100)));
+}
+
+/// The floor also holds under `Retry-After: 0`, and can be turned off.
+#[test]
+fn the_floor_applies_to_retry_after_and_can_be_zero() {
+    let head = ResponseHead {
+        retry_after: Some(b"0"),
+        ..status(503)
+    };
+    let mut client = client(exact().with_retry_policy(RetryPolicy::Transient));
+    client.poll(ms(0));
+    assert_eq!(client.handle_response(ms(0), &head), Verdict::Retry);
+    assert_eq!(wait_until(&mut client, ms(0)), ms(100));
+
+    let config = exact().with_min_reconnection_delay(Duration::ZERO);
+    assert_eq!(config.min_reconnection_delay(), Duration::ZERO);
+    let mut client = self::client(config);
+    open(&mut client, ms(0));
+    body(&mut client, ms(0), b"retry: 0\ndata: x\n\n");
+    client.handle_end(ms(5));
+    assert_eq!(client.poll(ms(5)), Action::Connect, "no floor: at once");
+    assert_eq!(client.reconnect_delay(), None);
 }

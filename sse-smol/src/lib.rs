@@ -46,6 +46,8 @@
 //! - `client` (default): [`EventSource`], over hyper (HTTP/1.1), plain `http`.
 //! - `rustls`: `https` for [`EventSource`], through rustls (ring) with the
 //!   system's root certificates.
+//! - `http2`: HTTP/2 for [`EventSource`] over `https` (`h2` by ALPN, with
+//!   HTTP/1.1 as the fallback).
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, the ready endpoint, and [`serve`](server::serve).
 //! - `durable`: [`durable`], the history and ids of one node kept in an
@@ -64,7 +66,7 @@ pub use sse_proto as proto;
 pub use rt::SmolRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
-pub use sse_hyper::{FailedResponse, Item};
+pub use sse_hyper::{FailedResponse, HyperTransport, SourceEvent, Transport};
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
 

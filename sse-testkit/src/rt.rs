@@ -27,6 +27,7 @@ use hyper::body::Incoming;
 use hyper::service::Service;
 use sse_hyper::rt::{Connect, Reads, Runtime, Writes};
 use sse_hyper::server::Events;
+use sse_hyper::{Builder, EventSource, HyperTransport, Transport};
 
 #[cfg(feature = "kit-runtime")]
 pub use kit::KitRuntime;
@@ -100,6 +101,37 @@ pub trait TestRuntime: 'static {
         P: Send + Sync + 'static,
     {
         Self::serve(events.service())
+    }
+}
+
+/// Which [`Transport`] the `source` suite's clients use: [`Hyper`]
+/// (sse-hyper's own, what `EventSource::builder` gives) in every runtime's
+/// suite, and another client's where one is plugged in (sse-tokio's tests
+/// run the suite over reqwest too, with
+/// [`source_suite!`](crate::source_suite)).
+///
+/// The suite builds every client through [`builder`](Self::builder), then
+/// sets what it tests (method, headers, body, configuration, decoder), so
+/// that one source of tests holds for every transport.
+pub trait TestTransport<Rt: Runtime>: 'static {
+    /// The transport.
+    type Transport: Transport;
+
+    /// A builder for a client that GETs `url` over this transport; an
+    /// error when `url` cannot be fetched and the transport says so before
+    /// the builder's own checks.
+    fn builder(url: &str) -> Result<Builder<Rt, Self::Transport>, sse_hyper::Error>;
+}
+
+/// sse-hyper's own [`HyperTransport`], for [`TestTransport`].
+#[derive(Debug)]
+pub enum Hyper {}
+
+impl<Rt: Connect> TestTransport<Rt> for Hyper {
+    type Transport = HyperTransport<Rt>;
+
+    fn builder(url: &str) -> Result<Builder<Rt>, sse_hyper::Error> {
+        Ok(EventSource::<Rt>::builder(url))
     }
 }
 

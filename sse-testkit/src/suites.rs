@@ -65,33 +65,20 @@ macro_rules! behaviour_suite {
             }
         }
 
-        /// `EventSource` (`sse_testkit::suites::source`).
+        /// `EventSource` (`sse_testkit::suites::source`), over sse-hyper's
+        /// own transport.
         mod source {
-            $crate::__suite_tests! { $runtime, source,
-                run [
-                    source_sends_the_spec_headers_and_yields_open_then_events,
-                    source_gets_whole_events_however_the_server_splits_its_writes,
-                    source_sends_its_method_headers_and_body_and_a_seeded_last_event_id,
-                    source_reports_comments_when_the_decoder_does,
-                    source_reconnects_after_a_drop_and_resumes_without_loss_or_duplicates,
-                    source_takes_the_delay_from_a_standalone_retry_block,
-                    source_stops_for_good_on_no_content,
-                    source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode,
-                    source_retries_transient_failures_under_the_transient_policy,
-                    source_retries_a_wrong_content_type_under_the_always_policy,
-                    source_counts_attempts_and_gives_up_after_max_attempts,
-                    source_follows_redirects_and_reconnects_to_the_original_url,
-                    source_redirects_change_the_method_as_fetch_does,
-                    source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects,
-                    source_keep_alive_comments_hold_off_the_idle_timeout,
-                    source_close_ends_the_stream,
-                    source_fails_on_a_redirect_without_location,
-                    source_retries_a_redirect_it_cannot_follow,
-                ]
-                call [
-                    source_and_its_futures_are_send,
-                    source_rejects_urls_it_cannot_fetch,
-                ]
+            $crate::source_suite!($runtime, $crate::rt::Hyper);
+
+            /// What sse-hyper's transport does itself: follows redirects.
+            mod redirects {
+                $crate::__suite_tests! { $runtime, $crate::rt::Hyper, source,
+                    run [
+                        source_fails_on_a_redirect_with_an_empty_location,
+                        source_retries_a_redirect_it_cannot_follow,
+                    ]
+                    call []
+                }
             }
 
             /// `EventSource` over https.
@@ -124,12 +111,72 @@ macro_rules! behaviour_suite {
     };
 }
 
+/// Runs the `source` suite (`sse_testkit::suites::source`) on a runtime
+/// over a transport: `sse_testkit::source_suite!(MyRuntime, MyTransport);`
+/// where `MyTransport` implements
+/// [`TestTransport`](crate::rt::TestTransport) for the runtime's `Rt`.
+/// [`behaviour_suite!`](crate::behaviour_suite) runs it over
+/// [`Hyper`](crate::rt::Hyper), with the tests of what only sse-hyper's
+/// transport does (following redirects itself, TLS settings); sse-tokio's
+/// tests run it over reqwest as well.
+#[macro_export]
+macro_rules! source_suite {
+    ($runtime:ty, $transport:ty) => {
+        $crate::__suite_tests! { $runtime, $transport, source,
+            run [
+                source_sends_the_spec_headers_and_yields_open_then_events,
+                source_gets_whole_events_however_the_server_splits_its_writes,
+                source_sends_its_method_headers_and_body_and_a_seeded_last_event_id,
+                source_reports_comments_when_the_decoder_does,
+                source_reconnects_after_a_drop_and_resumes_without_loss_or_duplicates,
+                source_takes_the_delay_from_a_standalone_retry_block,
+                source_stops_for_good_on_no_content,
+                source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode,
+                source_retries_transient_failures_under_the_transient_policy,
+                source_retries_a_wrong_content_type_under_the_always_policy,
+                source_counts_attempts_and_gives_up_after_max_attempts,
+                source_follows_redirects_and_reconnects_to_the_original_url,
+                source_redirects_change_the_method_as_fetch_does,
+                source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects,
+                source_keep_alive_comments_hold_off_the_idle_timeout,
+                source_close_ends_the_stream,
+                source_fails_on_a_redirect_without_location,
+                source_holds_retry_zero_to_the_floor,
+            ]
+            call [
+                source_and_its_futures_are_send,
+                source_rejects_urls_it_cannot_fetch,
+            ]
+        }
+    };
+}
+
 /// The `#[test]`s of one suite module: `run` for async suite functions,
 /// `call` for plain ones. (An implementation detail of
 /// [`behaviour_suite!`](crate::behaviour_suite).)
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __suite_tests {
+    ($runtime:ty, $transport:ty, $suite:ident, run [$($run:ident),* $(,)?] call [$($call:ident),* $(,)?]) => {
+        #[allow(unused_imports, reason = "the runtime may be named by a path from the root")]
+        use super::*;
+
+        $(
+            #[test]
+            fn $run() {
+                $crate::rt::run::<$runtime, _>(
+                    $crate::suites::$suite::$run::<$runtime, $transport>(),
+                );
+            }
+        )*
+
+        $(
+            #[test]
+            fn $call() {
+                $crate::suites::$suite::$call::<$runtime, $transport>();
+            }
+        )*
+    };
     ($runtime:ty, $suite:ident, run [$($run:ident),* $(,)?] call [$($call:ident),* $(,)?]) => {
         #[allow(unused_imports, reason = "the runtime may be named by a path from the root")]
         use super::*;

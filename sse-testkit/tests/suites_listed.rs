@@ -16,7 +16,15 @@ fn defined() -> BTreeSet<(String, String, bool)> {
         // rustfmt puts a long name's generics on lines of their own.
         let source = std::fs::read_to_string(&path)
             .unwrap()
-            .replace("<\n    R: TestRuntime,\n>", "<R: TestRuntime>");
+            .replace("<\n    R: TestRuntime,\n>", "<R: TestRuntime>")
+            .replace(
+                "<\n    R: TestRuntime,\n    T: TestTransport<R::Rt>,\n>",
+                "<R: TestRuntime>",
+            )
+            .replace(
+                "<R: TestRuntime, T: TestTransport<R::Rt>>",
+                "<R: TestRuntime>",
+            );
         for line in source.lines() {
             let (rest, is_async) = if let Some(rest) = line.strip_prefix("pub async fn ") {
                 (rest, true)
@@ -41,8 +49,10 @@ fn listed() -> BTreeSet<(String, String, bool)> {
     let mut found = BTreeSet::new();
     let (mut suite, mut run) = (None, false);
     for line in source[start..end].lines().map(str::trim) {
+        // `{ $runtime, source,` or `{ $runtime, $transport, source,`.
         if let Some(rest) = line.strip_prefix("$crate::__suite_tests! { $runtime, ") {
-            suite = Some(rest.trim_end_matches(',').to_string());
+            let name = rest.trim_end_matches(',').rsplit(", ").next().unwrap();
+            suite = Some(name.to_string());
         } else if line.starts_with("run [") {
             run = true;
         } else if line.starts_with("call [") {

@@ -2,14 +2,14 @@
 //! reconnecting as the connection model decides.
 
 use futures_lite::StreamExt;
-use sse_tokio::{EventSource, Item};
+use sse_tokio::{EventSource, SourceEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), sse_tokio::Error> {
     let mut source = EventSource::new("http://127.0.0.1:5000/events")?;
     while let Some(item) = source.next().await {
         match item {
-            Ok(Item::Event(event)) => println!("{}: {}", event.event_type(), event.data()),
+            Ok(SourceEvent::Message(event)) => println!("{}: {}", event.event_type(), event.data()),
             Ok(_) => {}                         // Open after each (re)connect
             Err(error) => eprintln!("{error}"), // reported; it reconnects
         }

@@ -49,6 +49,10 @@
 //! - `client` (default): [`EventSource`], over hyper (HTTP/1.1), plain `http`.
 //! - `rustls`: `https` for [`EventSource`], through rustls (ring) with the
 //!   system's root certificates.
+//! - `http2`: HTTP/2 for [`EventSource`] over `https` (`h2` by ALPN, with
+//!   HTTP/1.1 as the fallback).
+//! - `reqwest`: [`reqwest`], the same client over the application's own
+//!   `reqwest::Client` (reqwest 0.13), with reqwest-eventsource's names.
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
@@ -76,7 +80,7 @@ pub use codec::EventCodec;
 pub use rt::TokioRuntime;
 pub use sse_hyper::{Error, EventStream};
 #[cfg(feature = "client")]
-pub use sse_hyper::{FailedResponse, Item};
+pub use sse_hyper::{FailedResponse, HyperTransport, SourceEvent, Transport};
 
 pub use sse_proto::publisher::{self, Publisher, Subscription};
 
@@ -111,5 +115,7 @@ pub use sse_hyper::durable;
 pub mod hub;
 #[cfg(feature = "redis")]
 pub mod redis;
+#[cfg(feature = "reqwest")]
+pub mod reqwest;
 #[cfg(feature = "server")]
 pub mod server;

@@ -24,6 +24,29 @@ use tokio::task::JoinHandle;
 
 sse_testkit::behaviour_suite!(Tokio);
 
+/// The `EventSource` suite again, over a `reqwest::Client` (feature
+/// `reqwest`): the same tests, the same connection model, another road for
+/// the bytes.
+#[cfg(feature = "reqwest")]
+mod over_reqwest {
+    use sse_testkit::rt::TestTransport;
+    use sse_tokio::TokioRuntime;
+    use sse_tokio::reqwest::ReqwestTransport;
+
+    sse_testkit::source_suite!(super::Tokio, Reqwest);
+
+    /// A default `reqwest::Client` per source, as an application has.
+    enum Reqwest {}
+
+    impl TestTransport<TokioRuntime> for Reqwest {
+        type Transport = ReqwestTransport;
+
+        fn builder(url: &str) -> Result<sse_tokio::reqwest::Builder, sse_tokio::Error> {
+            sse_tokio::reqwest::builder(reqwest::Client::new().get(url))
+        }
+    }
+}
+
 /// tokio, for the suites.
 enum Tokio {}
 

@@ -58,12 +58,14 @@ fn listen(hub: &Hub, path: &str, count: usize, last_event_id: Option<&str>) -> s
     spawn_sse(&args)
 }
 
-/// The lines a listener printed, once it has its events.
+/// The event lines a listener printed, once it has its events (not the
+/// open, reconnect and end lines, which have a `"kind"`).
 fn lines(listener: std::process::Child) -> Vec<String> {
     let output = finish(listener, WAIT);
     assert!(output.status.success(), "{output:?}");
     String::from_utf8_lossy(&output.stdout)
         .lines()
+        .filter(|line| !line.starts_with(r#"{"kind":"#))
         .map(str::to_owned)
         .collect()
 }

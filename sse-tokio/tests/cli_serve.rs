@@ -12,9 +12,12 @@ use hub::{Hub, finish, spawn_sse, sse};
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The lines a command printed, without `sse listen --json`'s open, error,
+/// reconnect and end lines (those with a `"kind"`, always the first key).
 fn stdout_lines(output: &std::process::Output) -> Vec<String> {
     String::from_utf8_lossy(&output.stdout)
         .lines()
+        .filter(|line| !line.starts_with(r#"{"kind":"#))
         .map(str::to_string)
         .collect()
 }

@@ -64,3 +64,18 @@ fn the_readme_quotes_the_hub_example() {
         include_str!("../examples/hub_in_axum.rs"),
     );
 }
+
+/// The migration guide's "after" code is the code the migration test runs
+/// (between its `README` markers), quoted verbatim.
+#[test]
+fn the_readme_quotes_the_reqwest_migration_test() {
+    let test = include_str!("reqwest_migration.rs");
+    let start = test.find("// README: after (begin)\n").unwrap();
+    let end = test.find("// README: after (end)").unwrap();
+    let code = &test[start + "// README: after (begin)\n".len()..end];
+    let quoted = format!("```rust,ignore\n{code}```");
+    assert!(
+        CRATE.contains(&quoted),
+        "the README must quote the migration test's code verbatim:\n{code}"
+    );
+}

@@ -26,6 +26,14 @@ pub(crate) struct Connector<R> {
     /// The caller's TLS configuration; the default one when `None`.
     #[cfg(feature = "rustls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
+    /// Certificates trusted besides the system's roots (a private CA), for
+    /// the default configuration.
+    #[cfg(feature = "rustls")]
+    pub(crate) extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+    /// The default configuration with [`extra_roots`](Self::extra_roots),
+    /// built on the first `https` connection and kept.
+    #[cfg(feature = "rustls")]
+    with_roots: Arc<std::sync::OnceLock<Arc<rustls::ClientConfig>>>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -34,6 +42,10 @@ impl<R> Default for Connector<R> {
         Self {
             #[cfg(feature = "rustls")]
             tls: None,
+            #[cfg(feature = "rustls")]
+            extra_roots: Vec::new(),
+            #[cfg(feature = "rustls")]
+            with_roots: Arc::default(),
             runtime: PhantomData,
         }
     }
@@ -44,6 +56,10 @@ impl<R> Clone for Connector<R> {
         Self {
             #[cfg(feature = "rustls")]
             tls: self.tls.clone(),
+            #[cfg(feature = "rustls")]
+            extra_roots: self.extra_roots.clone(),
+            #[cfg(feature = "rustls")]
+            with_roots: Arc::clone(&self.with_roots),
             runtime: PhantomData,
         }
     }
@@ -53,23 +69,24 @@ impl<R> fmt::Debug for Connector<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Connector");
         #[cfg(feature = "rustls")]
-        debug.field("tls", &self.tls.is_some());
+        debug
+            .field("tls", &self.tls.is_some())
+            .field("extra_roots", &self.extra_roots.len());
         debug.finish_non_exhaustive()
     }
 }
 
 impl<R: Connect> Connector<R> {
-    pub(crate) async fn connect(&self, target: &Target) -> Result<Io<R>, Error> {
+    /// Connects to `target`: the connection, and whether the server picked
+    /// HTTP/2 by ALPN.
+    pub(crate) async fn connect(&self, target: &Target) -> Result<(Io<R>, bool), Error> {
         let tcp = R::connect(target.host(), target.port()).await?;
         if !target.is_tls() {
-            return Ok(Io::Plain(tcp));
+            return Ok((Io::Plain(tcp), false));
         }
         #[cfg(feature = "rustls")]
         {
-            let config = match &self.tls {
-                Some(config) => Arc::clone(config),
-                None => tls::default_config()?,
-            };
+            let config = self.tls_config()?;
             let server_name = tls::server_name(target.host())?;
             let tls = TlsConnect {
                 config,
@@ -78,10 +95,26 @@ impl<R: Connect> Connector<R> {
             let stream = R::connect_tls(tcp, tls)
                 .await
                 .map_err(tls::handshake_error)?;
-            Ok(Io::Tls(Box::new(stream)))
+            let h2 = R::alpn_protocol(&stream) == Some(b"h2");
+            Ok((Io::Tls(Box::new(stream)), h2))
         }
         #[cfg(not(feature = "rustls"))]
         Err(Error::UnsupportedUrl(target.uri().clone()))
+    }
+
+    #[cfg(feature = "rustls")]
+    fn tls_config(&self) -> Result<Arc<rustls::ClientConfig>, Error> {
+        if let Some(config) = &self.tls {
+            return Ok(Arc::clone(config));
+        }
+        if self.extra_roots.is_empty() {
+            return tls::default_config();
+        }
+        if let Some(config) = self.with_roots.get() {
+            return Ok(Arc::clone(config));
+        }
+        let config = tls::config_with_roots(&self.extra_roots).map_err(Error::Tls)?;
+        Ok(Arc::clone(self.with_roots.get_or_init(|| config)))
     }
 }
 

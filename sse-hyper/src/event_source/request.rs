@@ -4,9 +4,8 @@
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
-use http::uri::{PathAndQuery, Scheme};
+use http::uri::Scheme;
 use http::{Method, Request, Uri};
-use http_body_util::Full;
 use sse_proto::ResponseHead;
 
 use crate::Error;
@@ -14,7 +13,7 @@ use crate::Error;
 /// How many bytes of a failed response's body are kept for the error.
 pub(crate) const BODY_PREFIX_LEN: usize = 4 * 1024;
 
-/// Where a request goes: a parsed `http` or `https` URL.
+/// Where a request goes: a parsed `http` or `https` URL with a host.
 #[derive(Clone, Debug)]
 pub(crate) struct Target {
     uri: Uri,
@@ -22,9 +21,6 @@ pub(crate) struct Target {
     /// The host to connect to and to name in TLS: without IPv6 brackets.
     host: String,
     port: u16,
-    /// The `Host` header: the host, and the port unless it is the default.
-    host_header: HeaderValue,
-    path: PathAndQuery,
 }
 
 impl Target {
@@ -32,34 +28,22 @@ impl Target {
         let unsupported = || Error::UnsupportedUrl(uri.clone());
         let tls = match uri.scheme() {
             Some(scheme) if *scheme == Scheme::HTTP => false,
-            Some(scheme) if *scheme == Scheme::HTTPS && cfg!(feature = "rustls") => true,
+            Some(scheme) if *scheme == Scheme::HTTPS => true,
             _ => return Err(unsupported()),
         };
         let host = uri
             .host()
             .filter(|host| !host.is_empty())
             .ok_or_else(unsupported)?;
-        let default_port = if tls { 443 } else { 80 };
-        let port = uri.port_u16().unwrap_or(default_port);
-        let host_header = match uri.port_u16() {
-            Some(port) if port != default_port => format!("{host}:{port}"),
-            _ => host.to_owned(),
-        };
-        let host_header = HeaderValue::try_from(host_header).map_err(|_| unsupported())?;
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
         let host = host
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let path = match uri.path_and_query() {
-            Some(path) if !path.as_str().is_empty() => path.clone(),
-            _ => PathAndQuery::from_static("/"),
-        };
         Ok(Self {
             tls,
             host,
             port,
-            host_header,
-            path,
             uri,
         })
     }
@@ -123,21 +107,21 @@ const CREDENTIAL_HEADERS: [HeaderName; 3] = [
 ];
 
 impl Hop {
-    /// The request to send: the caller's method, headers and body, the
-    /// `Host` header, and the headers the connection model asks for.
+    /// The request to send: the caller's method, URL, headers and body, and
+    /// the headers the connection model asks for (replacing the caller's of
+    /// the same names). The transport adds what it needs (`Host`).
     pub(crate) fn request<'a>(
         &self,
         model_headers: impl Iterator<Item = (&'static str, &'a [u8])>,
-    ) -> Request<Full<Bytes>> {
-        let mut request = Request::new(Full::new(self.body.clone()));
+    ) -> Request<Bytes> {
+        let mut request = Request::new(self.body.clone());
         *request.method_mut() = self.method.clone();
-        *request.uri_mut() = Uri::from(self.target.path.clone());
+        *request.uri_mut() = self.target.uri().clone();
         let headers = request.headers_mut();
         headers.clone_from(&self.headers);
         for name in &MODEL_HEADERS {
             headers.remove(name);
         }
-        headers.insert(header::HOST, self.target.host_header.clone());
         for (name, value) in model_headers {
             // The model's names are valid header names. A last event id that
             // is not a valid header value (it has a control character) cannot
@@ -188,69 +172,15 @@ pub(crate) fn response_head(response: &http::response::Parts) -> ResponseHead<'_
     }
 }
 
-/// Resolves `reference` (a `Location` header) against `base`, as RFC 3986
-/// section 5.2 does. The fragment is dropped.
+/// Resolves `reference` (a `Location` header) against `base`, as `fetch`
+/// does, with the WHATWG URL parser of the `url` crate (RFC 3986's
+/// resolution, plus the percent-encoding browsers apply). The fragment is
+/// dropped: it is never sent.
 pub(crate) fn resolve(base: &Uri, reference: &str) -> Option<Uri> {
-    let reference = reference.split('#').next().unwrap_or_default();
-    let scheme = base.scheme_str()?;
-    if has_scheme(reference) {
-        return reference.parse().ok();
-    }
-    if reference.starts_with("//") {
-        return format!("{scheme}:{reference}").parse().ok();
-    }
-    let authority = base.authority()?;
-    let (path, query) = match reference.split_once('?') {
-        Some((path, query)) => (path, Some(query)),
-        None => (reference, None),
-    };
-    let (path, query) = if path.is_empty() {
-        (base.path().to_owned(), query.or(base.query()))
-    } else if path.starts_with('/') {
-        (remove_dot_segments(path), query)
-    } else {
-        let base_path = base.path();
-        let dir = base_path
-            .rfind('/')
-            .map_or("/", |end| base_path.get(..=end).unwrap_or("/"));
-        (remove_dot_segments(&format!("{dir}{path}")), query)
-    };
-    let query = query.map(|query| format!("?{query}")).unwrap_or_default();
-    format!("{scheme}://{authority}{path}{query}").parse().ok()
-}
-
-/// Whether `reference` starts with a scheme (`ALPHA *( ALPHA / DIGIT / "+" /
-/// "-" / "." ) ":"`).
-fn has_scheme(reference: &str) -> bool {
-    let Some((scheme, _)) = reference.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
-
-/// RFC 3986 section 5.2.4, for a path that starts with `/`.
-fn remove_dot_segments(path: &str) -> String {
-    let mut out: Vec<&str> = Vec::new();
-    let mut segments = path.split('/').skip(1).peekable();
-    while let Some(segment) = segments.next() {
-        let last = segments.peek().is_none();
-        match segment {
-            "." => {}
-            ".." => {
-                out.pop();
-            }
-            segment => {
-                out.push(segment);
-                continue;
-            }
-        }
-        if last {
-            out.push("");
-        }
-    }
-    format!("/{}", out.join("/"))
+    let base = url::Url::parse(&base.to_string()).ok()?;
+    let mut url = base.join(reference).ok()?;
+    url.set_fragment(None);
+    url.as_str().parse().ok()
 }
 
 #[cfg(test)]
@@ -300,23 +230,22 @@ mod tests {
     }
 
     #[test]
-    fn targets_know_where_to_connect_and_what_to_call_the_host() {
+    fn targets_know_where_to_connect() {
         let target = Target::new(uri("http://example.com/events?x=1")).unwrap();
-        assert_eq!((target.host(), target.port()), ("example.com", 80));
-        assert_eq!(target.host_header, "example.com");
-        assert_eq!(target.path, "/events?x=1");
+        assert_eq!(
+            (target.host(), target.port(), target.is_tls()),
+            ("example.com", 80, false)
+        );
         let target = Target::new(uri("http://[::1]:8080")).unwrap();
         assert_eq!((target.host(), target.port()), ("::1", 8080));
-        assert_eq!(target.host_header, "[::1]:8080");
-        assert_eq!(target.path, "/");
+        let target = Target::new(uri("https://example.com/")).unwrap();
+        assert_eq!((target.port(), target.is_tls()), (443, true));
         for bad in ["ftp://example.com/", "/relative"] {
             assert!(matches!(
                 Target::new(uri(bad)),
                 Err(Error::UnsupportedUrl(_))
             ));
         }
-        let https = Target::new(uri("https://example.com/"));
-        assert_eq!(https.is_ok(), cfg!(feature = "rustls"));
     }
 
     fn hop(method: Method, url: &str) -> Hop {
@@ -341,9 +270,9 @@ mod tests {
         let hop = hop(Method::POST, "http://example.com:8080/events");
         let request = hop.request([("Accept", &b"text/event-stream"[..])].into_iter());
         assert_eq!(request.method(), Method::POST);
-        assert_eq!(request.uri(), "/events");
+        assert_eq!(request.uri(), "http://example.com:8080/events");
+        assert_eq!(request.body(), "{}");
         let headers = request.headers();
-        assert_eq!(headers["host"], "example.com:8080");
         assert_eq!(headers["accept"], "text/event-stream");
         assert_eq!(headers.get_all("accept").iter().count(), 1);
         assert!(headers.get("last-event-id").is_none());
@@ -374,5 +303,9 @@ mod tests {
         assert!(post.redirect(302, None).is_none());
         let ftp = HeaderValue::from_static("ftp://example.com/");
         assert!(post.redirect(302, Some(&ftp)).is_none());
+        // What fetch's URL parser mends, followed: a space is encoded.
+        let spaced = HeaderValue::from_static("/a b");
+        let next = post.redirect(302, Some(&spaced)).unwrap();
+        assert_eq!(next.target.uri(), "http://example.com/a%20b");
     }
 }

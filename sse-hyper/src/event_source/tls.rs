@@ -6,12 +6,13 @@ use std::io;
 use std::sync::{Arc, OnceLock};
 
 use rustls::ClientConfig;
-use rustls::pki_types::ServerName;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 use crate::Error;
 
 /// The configuration used unless the caller gives one: the system's root
-/// certificates, ring, safe protocol versions, HTTP/1.1 by ALPN. Built on
+/// certificates, ring, safe protocol versions, `h2` (feature `http2`) and
+/// `http/1.1` by ALPN. Built on
 /// the first `https` connection (reading the roots is blocking file I/O that
 /// takes milliseconds) and kept once it succeeds; a failure (no root
 /// certificates yet) is tried again on the next connection.
@@ -25,23 +26,45 @@ pub(crate) fn default_config() -> Result<Arc<ClientConfig>, Error> {
 }
 
 fn build_default() -> Result<Arc<ClientConfig>, rustls::Error> {
+    config_with_roots(&[])
+}
+
+/// The default configuration, trusting `extra` (a private CA) besides the
+/// system's roots; with `extra`, a system without roots is no error.
+pub(crate) fn config_with_roots(
+    extra: &[CertificateDer<'static>],
+) -> Result<Arc<ClientConfig>, rustls::Error> {
     let native = rustls_native_certs::load_native_certs();
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(native.certs);
-    if roots.is_empty() {
+    if roots.is_empty() && extra.is_empty() {
         let why = native.errors.first().map(ToString::to_string);
         return Err(rustls::Error::General(format!(
             "no usable root certificates found on this system{}",
             why.map(|why| format!(": {why}")).unwrap_or_default()
         )));
     }
+    for cert in extra {
+        roots.add(cert.clone())?;
+    }
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn_protocols();
     Ok(Arc::new(config))
+}
+
+/// What the client offers by ALPN: `h2` first with the `http2` feature,
+/// then `http/1.1`, which every server can fall back to.
+pub(crate) fn alpn_protocols() -> Vec<Vec<u8>> {
+    let mut protocols = Vec::new();
+    if cfg!(feature = "http2") {
+        protocols.push(b"h2".to_vec());
+    }
+    protocols.push(b"http/1.1".to_vec());
+    protocols
 }
 
 /// The name the server's certificate must have.

@@ -35,4 +35,9 @@ impl Connect for SmolRuntime {
         let stream = connector.connect(server_name, tcp.into_inner()).await?;
         Ok(FuturesIo::new(stream))
     }
+
+    #[cfg(feature = "rustls")]
+    fn alpn_protocol(tls: &Self::Tls) -> Option<&[u8]> {
+        tls.get_ref().get_ref().1.alpn_protocol()
+    }
 }

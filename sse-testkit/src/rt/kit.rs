@@ -70,6 +70,10 @@ impl Connect for KitRuntime {
             .await?;
         Ok(TokioIo::new(stream))
     }
+
+    fn alpn_protocol(tls: &Self::Tls) -> Option<&[u8]> {
+        tls.inner().get_ref().1.alpn_protocol()
+    }
 }
 
 impl<R: AsyncRead + ?Sized> Reads<R> for KitRuntime {

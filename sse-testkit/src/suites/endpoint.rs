@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_lite::StreamExt as _;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use sse_hyper::Item;
+use sse_hyper::SourceEvent;
 use sse_hyper::server::{Events, Refusal, SseBody};
 use sse_proto::publisher::{Publisher, PublisherConfig};
 use sse_proto::{Event, EventBuf, Frame};
@@ -292,26 +292,27 @@ pub async fn the_event_source_resumes_after_the_server_ends_its_stream<R: TestRu
         within::<R::Rt, _>("the next item", source.next())
             .await
             .unwrap()
-            .unwrap()
     };
-    let item = |data: &str, id: &str| Item::Event(EventBuf::new(data).with_id(id).unwrap());
+    let item =
+        |data: &str, id: &str| SourceEvent::Message(EventBuf::new(data).with_id(id).unwrap());
 
-    assert_eq!(next().await, Item::Open);
+    assert_eq!(next().await.unwrap(), SourceEvent::Open);
     until::<R::Rt>("subscribed", || publisher.stats().subscribers == 1).await;
     publisher.publish(Event::new("one"), "news").unwrap();
     publisher.publish(Event::new("two"), "news").unwrap();
-    assert_eq!(next().await, item("one", "1"));
-    assert_eq!(next().await, item("two", "2"));
+    assert_eq!(next().await.unwrap(), item("one", "1"));
+    assert_eq!(next().await.unwrap(), item("two", "2"));
 
     let farewell = Some(Frame::Retry(50));
     assert_eq!(publisher.disconnect("news", farewell).unwrap(), 1);
     publisher.publish(Event::new("three"), "news").unwrap();
     publisher.publish(Event::new("four"), "news").unwrap();
-    assert_eq!(next().await, Item::Open);
-    assert_eq!(next().await, item("three", "3"));
-    assert_eq!(next().await, item("four", "4"));
+    assert!(matches!(next().await, Err(sse_hyper::Error::StreamEnded)));
+    assert_eq!(next().await.unwrap(), SourceEvent::Open);
+    assert_eq!(next().await.unwrap(), item("three", "3"));
+    assert_eq!(next().await.unwrap(), item("four", "4"));
     publisher.publish(Event::new("five"), "news").unwrap();
-    assert_eq!(next().await, item("five", "5"));
+    assert_eq!(next().await.unwrap(), item("five", "5"));
 
     assert_eq!(source.reconnection_time(), Duration::from_millis(50));
     let asked: Vec<_> = asked.lock().unwrap().clone();

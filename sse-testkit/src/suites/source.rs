@@ -12,21 +12,36 @@ use std::time::Duration;
 use futures_lite::StreamExt;
 #[cfg(feature = "rustls")]
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use sse_hyper::rt::Connect;
-use sse_hyper::{Error, Item};
+use sse_hyper::rt::Runtime;
+use sse_hyper::{Error, SourceEvent, Transport};
 use sse_proto::{ClientConfig, CloseReason, Decoder, EventId, Limits, ReadyState, RetryPolicy};
 
-use crate::rt::TestRuntime;
+use crate::rt::{TestRuntime, TestTransport};
 use crate::scripted_server::{Request, Server, Step, response, stream_head, write};
 
-/// The client on `R`.
-type EventSource<R> = sse_hyper::EventSource<<R as TestRuntime>::Rt>;
+/// The client on `R`, over `T`'s transport.
+type EventSource<R, T> = sse_hyper::EventSource<
+    <R as TestRuntime>::Rt,
+    <T as TestTransport<<R as TestRuntime>::Rt>>::Transport,
+>;
 
 // --- Helpers -------------------------------------------------------------
 
 fn show_error(error: &Error) -> String {
     match error {
         Error::Io(error) => format!("io error {:?}", error.kind()),
+        // Another client's error: the I/O error in its chain, if any.
+        Error::Transport(inner) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&**inner);
+            while let Some(cause) = source {
+                if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+                    return format!("io error {:?}", io.kind());
+                }
+                source = cause.source();
+            }
+            format!("error {error}")
+        }
+        Error::StreamEnded => "ended".to_string(),
         Error::Response(response) => format!(
             "failed {} {}",
             response.status().as_u16(),
@@ -37,23 +52,25 @@ fn show_error(error: &Error) -> String {
     }
 }
 
-fn show_item(item: Result<Item, Error>) -> String {
+fn show_item(item: Result<SourceEvent, Error>) -> String {
     match item {
-        Ok(Item::Open) => "open".to_string(),
-        Ok(Item::Event(event)) => format!(
+        Ok(SourceEvent::Open) => "open".to_string(),
+        Ok(SourceEvent::Message(event)) => format!(
             "event {} {:?} {:?}",
             event.event_type(),
             event.id(),
             event.data()
         ),
-        Ok(Item::Comment(text)) => format!("comment {text}"),
+        Ok(SourceEvent::Comment(text)) => format!("comment {text}"),
         Ok(other) => format!("{other:?}"),
         Err(error) => show_error(&error),
     }
 }
 
 /// Everything `source` yields until it ends.
-async fn drain<Rt: Connect>(source: &mut sse_hyper::EventSource<Rt>) -> Vec<String> {
+async fn drain<Rt: Runtime, T: Transport>(
+    source: &mut sse_hyper::EventSource<Rt, T>,
+) -> Vec<String> {
     let mut items = Vec::new();
     while let Some(item) = source.next().await {
         items.push(show_item(item));
@@ -68,12 +85,13 @@ fn fast() -> ClientConfig {
         .with_jitter_permille(0)
 }
 
-fn event_source<R: TestRuntime>(
+fn event_source<R: TestRuntime, T: TestTransport<R::Rt>>(
     server: &Server,
     path: &str,
     config: ClientConfig,
-) -> EventSource<R> {
-    EventSource::<R>::builder(server.url(path))
+) -> EventSource<R, T> {
+    T::builder(&server.url(path))
+        .expect("valid URL")
         .config(config)
         .build()
         .expect("valid URL")
@@ -85,7 +103,10 @@ fn no_content() -> Vec<Step> {
 
 // --- EventSource: requests and streams ----------------------------------
 
-pub async fn source_sends_the_spec_headers_and_yields_open_then_events<R: TestRuntime>() {
+pub async fn source_sends_the_spec_headers_and_yields_open_then_events<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![
             stream_head(),
@@ -93,7 +114,7 @@ pub async fn source_sends_the_spec_headers_and_yields_open_then_events<R: TestRu
         ],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/events?x=1", fast());
+    let mut source = event_source::<R, T>(&server, "/events?x=1", fast());
     assert_eq!(source.ready_state(), ReadyState::Connecting);
     assert_eq!(source.next().await.map(show_item).as_deref(), Some("open"));
     assert_eq!(source.ready_state(), ReadyState::Open);
@@ -101,7 +122,8 @@ pub async fn source_sends_the_spec_headers_and_yields_open_then_events<R: TestRu
         drain(&mut source).await,
         [
             r#"event message Some("1") "one""#,
-            r#"event note Some("1") "two""#
+            r#"event note Some("1") "two""#,
+            "ended",
         ]
     );
     assert_eq!(source.ready_state(), ReadyState::Closed);
@@ -118,7 +140,10 @@ pub async fn source_sends_the_spec_headers_and_yields_open_then_events<R: TestRu
     assert_eq!(first.header("last-event-id"), None);
 }
 
-pub async fn source_gets_whole_events_however_the_server_splits_its_writes<R: TestRuntime>() {
+pub async fn source_gets_whole_events_however_the_server_splits_its_writes<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![
             stream_head(),
@@ -134,7 +159,7 @@ pub async fn source_gets_whole_events_however_the_server_splits_its_writes<R: Te
         ],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/", fast());
+    let mut source = event_source::<R, T>(&server, "/", fast());
     assert_eq!(
         drain(&mut source).await,
         [
@@ -142,13 +167,18 @@ pub async fn source_gets_whole_events_however_the_server_splits_its_writes<R: Te
             r#"event message None "bom""#,
             r#"event message Some("2") "a\nb""#,
             r#"event message Some("2") "c""#,
+            "ended",
         ]
     );
 }
 
-pub async fn source_sends_its_method_headers_and_body_and_a_seeded_last_event_id<R: TestRuntime>() {
+pub async fn source_sends_its_method_headers_and_body_and_a_seeded_last_event_id<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|_, _| no_content());
-    let mut source = EventSource::<R>::builder(server.url("/v1/chat"))
+    let mut source = T::builder(&server.url("/v1/chat"))
+        .unwrap()
         .method("POST")
         .header("authorization", "Bearer secret")
         .header("content-type", "application/json")
@@ -168,12 +198,16 @@ pub async fn source_sends_its_method_headers_and_body_and_a_seeded_last_event_id
     assert_eq!(request.header("last-event-id"), Some("41"));
 }
 
-pub async fn source_reports_comments_when_the_decoder_does<R: TestRuntime>() {
+pub async fn source_reports_comments_when_the_decoder_does<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![stream_head(), write(": ping\n\ndata: x\n\n")],
         _ => no_content(),
     });
-    let mut source = EventSource::<R>::builder(server.url("/"))
+    let mut source = T::builder(&server.url("/"))
+        .unwrap()
         .config(fast())
         .decoder(Decoder::with_capacity(
             1024,
@@ -183,7 +217,7 @@ pub async fn source_reports_comments_when_the_decoder_does<R: TestRuntime>() {
         .unwrap();
     assert_eq!(
         drain(&mut source).await,
-        ["open", "comment ping", r#"event message None "x""#]
+        ["open", "comment ping", r#"event message None "x""#, "ended"]
     );
 }
 
@@ -216,18 +250,23 @@ fn replaying_server() -> Server {
 
 pub async fn source_reconnects_after_a_drop_and_resumes_without_loss_or_duplicates<
     R: TestRuntime,
+    T: TestTransport<R::Rt>,
 >() {
     let server = replaying_server();
-    let mut source = event_source::<R>(&server, "/", fast());
+    let mut source = event_source::<R, T>(&server, "/", fast());
     assert_eq!(
         drain(&mut source).await,
         [
             "open",
             r#"event message Some("1") "one""#,
             r#"event message Some("2") "two""#,
+            // The server closed the body mid-event: not a broken
+            // connection, the end of that stream.
+            "ended",
             "open",
             r#"event message Some("3") "three""#,
             r#"event message Some("4") "four""#,
+            "ended",
         ]
     );
     assert_eq!(source.last_event_id().unwrap().to_string(), "4");
@@ -241,28 +280,34 @@ pub async fn source_reconnects_after_a_drop_and_resumes_without_loss_or_duplicat
     assert!(requests[1].at.duration_since(dropped) >= Duration::from_millis(50));
 }
 
-pub async fn source_takes_the_delay_from_a_standalone_retry_block<R: TestRuntime>() {
+pub async fn source_takes_the_delay_from_a_standalone_retry_block<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![stream_head(), write("retry: 300\n\n")],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/", fast());
-    assert_eq!(drain(&mut source).await, ["open"]);
+    let mut source = event_source::<R, T>(&server, "/", fast());
+    assert_eq!(drain(&mut source).await, ["open", "ended"]);
     assert_eq!(source.reconnection_time(), Duration::from_millis(300));
     let reconnected = server.requests()[1].at;
     assert!(reconnected.duration_since(server.closed_at(0).unwrap()) >= Duration::from_millis(300));
 }
 
-pub async fn source_stops_for_good_on_no_content<R: TestRuntime>() {
+pub async fn source_stops_for_good_on_no_content<R: TestRuntime, T: TestTransport<R::Rt>>() {
     let server = Server::start(|_, _| no_content());
-    let mut source = event_source::<R>(&server, "/", fast());
+    let mut source = event_source::<R, T>(&server, "/", fast());
     assert!(drain(&mut source).await.is_empty());
     assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
     assert!(source.next().await.is_none());
     assert_eq!(server.requests().len(), 1);
 }
 
-pub async fn source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode<R: TestRuntime>() {
+pub async fn source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     for (status, content_type, reason) in [
         (
             "500 Internal Server Error",
@@ -276,7 +321,7 @@ pub async fn source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode
             let headers = [("content-type", content_type), ("x-request-id", "r1")];
             vec![response(status, &headers, "why\nmore")]
         });
-        let mut source = event_source::<R>(&server, "/", fast());
+        let mut source = event_source::<R, T>(&server, "/", fast());
         let Some(Err(Error::Response(failed))) = source.next().await else {
             panic!("expected a failed response");
         };
@@ -290,7 +335,10 @@ pub async fn source_fails_on_error_statuses_and_wrong_content_types_in_spec_mode
     }
 }
 
-pub async fn source_retries_transient_failures_under_the_transient_policy<R: TestRuntime>() {
+pub async fn source_retries_transient_failures_under_the_transient_policy<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![response("500 Internal Server Error", &[], "boom")],
         1 => vec![response(
@@ -303,7 +351,7 @@ pub async fn source_retries_transient_failures_under_the_transient_policy<R: Tes
         _ => no_content(),
     });
     let config = fast().with_retry_policy(RetryPolicy::Transient);
-    let mut source = event_source::<R>(&server, "/", config);
+    let mut source = event_source::<R, T>(&server, "/", config);
     assert_eq!(
         drain(&mut source).await,
         [
@@ -312,6 +360,7 @@ pub async fn source_retries_transient_failures_under_the_transient_policy<R: Tes
             "failed 503 ",
             "open",
             r#"event message None "at last""#,
+            "ended",
         ]
     );
     // The 429's `Retry-After: 1` set the delay (backing off alone would
@@ -321,7 +370,7 @@ pub async fn source_retries_transient_failures_under_the_transient_policy<R: Tes
 
     // Not a transient failure: closed.
     let server = Server::start(|_, _| vec![response("404 Not Found", &[], "")]);
-    let mut transient = event_source::<R>(
+    let mut transient = event_source::<R, T>(
         &server,
         "/",
         fast().with_retry_policy(RetryPolicy::Transient),
@@ -330,23 +379,31 @@ pub async fn source_retries_transient_failures_under_the_transient_policy<R: Tes
     assert_eq!(transient.close_reason(), Some(CloseReason::Status(404)));
 }
 
-pub async fn source_retries_a_wrong_content_type_under_the_always_policy<R: TestRuntime>() {
+pub async fn source_retries_a_wrong_content_type_under_the_always_policy<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![response("200 OK", &[("content-type", "text/plain")], "hi")],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/", fast().with_retry_policy(RetryPolicy::Always));
+    let mut source =
+        event_source::<R, T>(&server, "/", fast().with_retry_policy(RetryPolicy::Always));
     assert_eq!(drain(&mut source).await, ["failed 200 hi"]);
     assert_eq!(source.close_reason(), Some(CloseReason::NoContent));
 }
 
-pub async fn source_counts_attempts_and_gives_up_after_max_attempts<R: TestRuntime>() {
+pub async fn source_counts_attempts_and_gives_up_after_max_attempts<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     // A port nobody listens on.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap();
-    let mut source = EventSource::<R>::builder(format!("http://{addr}/"))
+    let mut source = T::builder(&format!("http://{addr}/"))
+        .unwrap()
         .config(fast().with_max_attempts(Some(3)))
         .build()
         .unwrap();
@@ -354,22 +411,28 @@ pub async fn source_counts_attempts_and_gives_up_after_max_attempts<R: TestRunti
     assert_eq!(source.close_reason(), Some(CloseReason::MaxAttempts));
 }
 
-pub async fn source_follows_redirects_and_reconnects_to_the_original_url<R: TestRuntime>() {
+pub async fn source_follows_redirects_and_reconnects_to_the_original_url<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, request| match (conn, request.path.as_str()) {
         (0, "/start") => vec![response("302 Found", &[("location", "moved?x=1")], "")],
         (_, "/moved?x=1") => vec![stream_head(), write("data: here\n\n")],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/start", fast());
+    let mut source = event_source::<R, T>(&server, "/start", fast());
     assert_eq!(
         drain(&mut source).await,
-        ["open", r#"event message None "here""#]
+        ["open", r#"event message None "here""#, "ended"]
     );
     let paths: Vec<_> = server.requests().into_iter().map(|r| r.path).collect();
     assert_eq!(paths, ["/start", "/moved?x=1", "/start"]);
 }
 
-pub async fn source_redirects_change_the_method_as_fetch_does<R: TestRuntime>() {
+pub async fn source_redirects_change_the_method_as_fetch_does<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     for (status, method, body) in [
         ("303 See Other", "GET", ""),
         ("307 Temporary Redirect", "POST", "{}"),
@@ -379,14 +442,15 @@ pub async fn source_redirects_change_the_method_as_fetch_does<R: TestRuntime>() 
             1 => vec![stream_head()],
             _ => no_content(),
         });
-        let mut source = EventSource::<R>::builder(server.url("/first"))
+        let mut source = T::builder(&server.url("/first"))
+            .unwrap()
             .method("POST")
             .header("content-type", "application/json")
             .body("{}")
             .config(fast())
             .build()
             .unwrap();
-        assert_eq!(drain(&mut source).await, ["open"]);
+        assert_eq!(drain(&mut source).await, ["open", "ended"]);
         let requests = server.requests();
         let followed = &requests[1];
         assert_eq!(followed.method, method, "{status}");
@@ -397,7 +461,10 @@ pub async fn source_redirects_change_the_method_as_fetch_does<R: TestRuntime>() 
     }
 }
 
-pub async fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects<R: TestRuntime>() {
+pub async fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![stream_head(), write("data: one\n\n"), Step::Stall],
         // No response at all.
@@ -405,7 +472,7 @@ pub async fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects<R:
         _ => no_content(),
     });
     let config = fast().with_idle_timeout(Some(Duration::from_millis(200)));
-    let mut source = event_source::<R>(&server, "/", config);
+    let mut source = event_source::<R, T>(&server, "/", config);
     assert_eq!(
         drain(&mut source).await,
         [
@@ -420,7 +487,10 @@ pub async fn source_trips_the_idle_timeout_on_a_stalled_stream_and_reconnects<R:
     assert!(requests[2].at.duration_since(requests[1].at) >= Duration::from_millis(200));
 }
 
-pub async fn source_keep_alive_comments_hold_off_the_idle_timeout<R: TestRuntime>() {
+pub async fn source_keep_alive_comments_hold_off_the_idle_timeout<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
         0 => {
             let mut steps = vec![stream_head()];
@@ -435,16 +505,16 @@ pub async fn source_keep_alive_comments_hold_off_the_idle_timeout<R: TestRuntime
         _ => no_content(),
     });
     let config = fast().with_idle_timeout(Some(Duration::from_millis(300)));
-    let mut source = event_source::<R>(&server, "/", config);
+    let mut source = event_source::<R, T>(&server, "/", config);
     assert_eq!(
         drain(&mut source).await,
-        ["open", r#"event message None "still here""#]
+        ["open", r#"event message None "still here""#, "ended"]
     );
 }
 
-pub async fn source_close_ends_the_stream<R: TestRuntime>() {
+pub async fn source_close_ends_the_stream<R: TestRuntime, T: TestTransport<R::Rt>>() {
     let server = Server::start(|_, _| vec![stream_head(), write("data: one\n\n"), Step::Stall]);
-    let mut source = event_source::<R>(&server, "/", fast());
+    let mut source = event_source::<R, T>(&server, "/", fast());
     assert_eq!(source.next().await.map(show_item).as_deref(), Some("open"));
     assert!(source.next().await.is_some());
     source.close();
@@ -454,34 +524,90 @@ pub async fn source_close_ends_the_stream<R: TestRuntime>() {
     assert_eq!(server.requests().len(), 1);
 }
 
-pub fn source_and_its_futures_are_send<R: TestRuntime>() {
+pub fn source_and_its_futures_are_send<R: TestRuntime, T: TestTransport<R::Rt>>() {
     fn send<T: Send>(_: &T) {}
-    let mut source = EventSource::<R>::new("http://127.0.0.1:1/").unwrap();
+    let mut source = T::builder("http://127.0.0.1:1/").unwrap().build().unwrap();
     send(&source.next());
     send(&source);
 }
 
-/// As in fetch, a redirect status without Location is a final response:
-/// not 200, so the connection fails (spec mode).
-pub async fn source_fails_on_a_redirect_without_location<R: TestRuntime>() {
+/// A redirect status without a Location is one error with a clear message,
+/// and the end: no retry.
+pub async fn source_fails_on_a_redirect_without_location<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
     let server = Server::start(|conn, _| match conn {
-        0 => vec![response("302 Found", &[], "no location")],
+        0 => vec![response("307 Temporary Redirect", &[], "no location")],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/", fast());
+    let config = fast().with_retry_policy(RetryPolicy::Always);
+    let mut source = event_source::<R, T>(&server, "/", config);
     let Some(Err(Error::Response(failed))) = source.next().await else {
         panic!("expected a failed response");
     };
-    assert_eq!(failed.status().as_u16(), 302);
-    assert!(failed.to_string().contains("no location"), "{failed}");
+    assert_eq!(failed.status().as_u16(), 307);
+    let message = failed.to_string();
+    assert!(message.contains("without a Location"), "{message}");
+    assert!(message.contains("no location"), "{message}");
     assert!(source.next().await.is_none());
-    assert_eq!(source.close_reason(), Some(CloseReason::Status(302)));
+    assert_eq!(
+        source.close_reason(),
+        Some(CloseReason::RedirectWithoutLocation(307))
+    );
     assert_eq!(server.requests().len(), 1);
+}
+
+/// An empty Location is the same mistake (fetch would follow it to the same
+/// URL until the redirect limit).
+pub async fn source_fails_on_a_redirect_with_an_empty_location<
+    R: TestRuntime,
+    T: TestTransport<R::Rt>,
+>() {
+    let server = Server::start(|conn, _| match conn {
+        0 => vec![response("301 Moved Permanently", &[("location", "")], "")],
+        _ => no_content(),
+    });
+    let mut source = event_source::<R, T>(&server, "/", fast());
+    assert_eq!(drain(&mut source).await, ["failed 301 "]);
+    assert_eq!(
+        source.close_reason(),
+        Some(CloseReason::RedirectWithoutLocation(301))
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// A server that answers `retry: 0` and closes each stream after one event
+/// cannot make the client reconnect faster than the floor (100 ms by
+/// default): over 600 ms, at most 600 / 100 + 1 connections (the first is
+/// at once), and the reconnect delay reported is the floor.
+pub async fn source_holds_retry_zero_to_the_floor<R: TestRuntime, T: TestTransport<R::Rt>>() {
+    let server = Server::start(|_, _| vec![stream_head(), write("retry: 0\ndata: x\n\n")]);
+    let config = ClientConfig::new().with_jitter_permille(0);
+    let mut source = event_source::<R, T>(&server, "/", config);
+    let started = std::time::Instant::now();
+    let mut delays = Vec::new();
+    while started.elapsed() < Duration::from_millis(600) {
+        if let Some(Err(Error::StreamEnded)) = source.next().await {
+            delays.push(source.reconnect_delay());
+        }
+    }
+    source.close();
+    let connections = server.requests().len();
+    assert!(connections <= 7, "{connections} connections in 600 ms");
+    assert!(!delays.is_empty());
+    assert!(
+        delays
+            .iter()
+            .all(|delay| *delay == Some(Duration::from_millis(100))),
+        "{delays:?}"
+    );
+    assert_eq!(source.reconnection_time(), Duration::ZERO);
 }
 
 /// A Location that cannot be followed is a network error to fetch, which
 /// the spec answers by reconnecting.
-pub async fn source_retries_a_redirect_it_cannot_follow<R: TestRuntime>() {
+pub async fn source_retries_a_redirect_it_cannot_follow<R: TestRuntime, T: TestTransport<R::Rt>>() {
     let server = Server::start(|conn, _| match conn {
         0 => vec![response(
             "302 Found",
@@ -490,7 +616,7 @@ pub async fn source_retries_a_redirect_it_cannot_follow<R: TestRuntime>() {
         )],
         _ => no_content(),
     });
-    let mut source = event_source::<R>(&server, "/", fast());
+    let mut source = event_source::<R, T>(&server, "/", fast());
     let Some(Err(Error::Response(failed))) = source.next().await else {
         panic!("expected a failed response");
     };
@@ -500,12 +626,14 @@ pub async fn source_retries_a_redirect_it_cannot_follow<R: TestRuntime>() {
     assert_eq!(server.requests().len(), 2);
 }
 
-pub fn source_rejects_urls_it_cannot_fetch<R: TestRuntime>() {
+pub fn source_rejects_urls_it_cannot_fetch<R: TestRuntime, T: TestTransport<R::Rt>>() {
     for url in ["ftp://example.com/", "/relative", "http://"] {
-        assert!(EventSource::<R>::new(url).is_err(), "{url}");
+        let source = T::builder(url).and_then(sse_hyper::Builder::build);
+        assert!(source.is_err(), "{url}");
     }
     assert!(matches!(
-        EventSource::<R>::builder("http://example.com/")
+        T::builder("http://example.com/")
+            .unwrap()
             .header("bad header", "x")
             .build(),
         Err(Error::Request(_))
@@ -549,14 +677,14 @@ pub async fn source_streams_over_https<R: TestRuntime>() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let url = format!("https://{}/", server.addr());
-    let mut source = EventSource::<R>::builder(url)
+    let mut source = sse_hyper::EventSource::<R::Rt>::builder(url)
         .tls_config(Arc::new(client_config))
         .config(fast())
         .build()
         .unwrap();
     assert_eq!(
         drain(&mut source).await,
-        ["open", r#"event message None "secret""#]
+        ["open", r#"event message None "secret""#, "ended"]
     );
 }
 
@@ -566,7 +694,7 @@ pub async fn source_refuses_an_untrusted_certificate<R: TestRuntime>() {
     let server = Server::start_tls(server_config, |_, _| vec![stream_head()]);
     let url = format!("https://{}/", server.addr());
     // The system's roots (or none at all): either way, not trusted.
-    let mut source = EventSource::<R>::builder(url)
+    let mut source = sse_hyper::EventSource::<R::Rt>::builder(url)
         .config(fast().with_max_attempts(Some(1)))
         .build()
         .unwrap();

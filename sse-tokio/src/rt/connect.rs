@@ -34,4 +34,9 @@ impl Connect for TokioRuntime {
         let stream = connector.connect(server_name, tcp.into_inner()).await?;
         Ok(TokioIo::new(stream))
     }
+
+    #[cfg(feature = "rustls")]
+    fn alpn_protocol(tls: &Self::Tls) -> Option<&[u8]> {
+        tls.inner().get_ref().1.alpn_protocol()
+    }
 }

@@ -80,7 +80,8 @@ pub(crate) fn decode(args: &DecodeArgs) -> io::Result<ExitCode> {
 ///
 /// Each line is one object: an event (`data`, and optionally `type` and
 /// `lastEventId`, the names `sse decode` prints; `event` and `id` are
-/// accepted too), `{"comment": ..}` or `{"retry": ..}`. Data that is not a
+/// accepted too), `{"comment": ..}` or `{"retry": ..}`. A line with a
+/// `kind` (what `sse listen --json` prints besides events) is skipped. Data that is not a
 /// string is written as its JSON text. A bad line is reported on stderr with
 /// its number and skipped; the exit code is then non-zero.
 pub(crate) fn encode() -> io::Result<ExitCode> {
@@ -118,6 +119,10 @@ fn encode_line(line: &str, wire: &mut Vec<u8>) -> Result<(), String> {
     let Value::Object(object) = value else {
         return Err("expected a JSON object".into());
     };
+    // `sse listen --json`'s open, error, reconnect and end lines: no frame.
+    if object.contains_key("kind") {
+        return Ok(());
+    }
     if let Some(comment) = object.get("comment") {
         only(&object, &["comment"])?;
         let text = comment.as_str().ok_or("\"comment\" must be a string")?;

@@ -32,6 +32,7 @@ enum Command {
     Encode,
     /// Print the events of a stream as they come; reconnect and resume
     /// with Last-Event-ID as a browser would.
+    #[command(after_long_help = listen::JSON_LINES)]
     Listen(listen::ListenArgs),
     /// Send one event to a hub started with `sse serve`; print its id.
     Publish(publish::PublishArgs),
