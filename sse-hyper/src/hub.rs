@@ -45,6 +45,7 @@ mod auth;
 mod client;
 mod config;
 mod cors;
+mod jwt;
 mod publish;
 mod rate;
 mod routes;
@@ -72,6 +73,7 @@ use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server
 pub use config::{
     DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig,
 };
+pub use jwt::{JwtKey, JwtKeyError};
 
 /// What the hub keeps about each subscriber: its properties in the
 /// publisher, listed by `GET /channels/{name}/subscribers`.
@@ -140,6 +142,7 @@ impl ClientInfo {
 struct Shared {
     backend: Arc<dyn Backend<ClientInfo>>,
     config: HubConfig,
+    access: auth::Access,
     streams: Arc<client::Streams>,
     rate: Option<rate::RateLimit>,
     /// What [`Hub::serve`] counts, once it serves.
@@ -155,11 +158,10 @@ impl Shared {
     /// What the access hook does: checks the subscribe token, gives the
     /// client one of its address's stream slots, and says who it is.
     fn admit(&self, parts: &Parts, channels: &[String]) -> Result<ClientInfo, Refusal> {
-        auth::check(
-            self.config.subscribe_token(),
-            parts,
-            auth::Action::Subscribe,
-        )?;
+        let names: Vec<&str> = channels.iter().map(String::as_str).collect();
+        self.access
+            .check(parts, auth::Action::Subscribe)?
+            .allow(&names)?;
         let mut info = ClientInfo::from_parts(parts, channels.to_vec());
         info.client_ip = self.client_ip(parts);
         if let Some(ip) = info.client_ip {
@@ -225,6 +227,7 @@ impl<R: Runtime> Hub<R> {
         Self {
             shared: Arc::new(Shared {
                 backend: Arc::new(backend),
+                access: auth::Access::new(&config),
                 streams: client::Streams::new(config.max_streams_per_client()),
                 rate: config.publish_rate().map(rate::RateLimit::new),
                 config,

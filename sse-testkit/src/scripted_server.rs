@@ -66,9 +66,15 @@ pub fn stream_head() -> Step {
     write("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\r\n")
 }
 
-/// A whole response with a `Content-Length` body.
+/// A whole response with a `Content-Length` body, and `Connection: close`:
+/// the server answers one request per connection and then closes it, so a
+/// client must not keep it for its next request (one that did would race
+/// the close and see the connection reset).
 pub fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Step {
-    let mut head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
+    let mut head = format!(
+        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n",
+        body.len()
+    );
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }

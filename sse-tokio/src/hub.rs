@@ -25,7 +25,10 @@
 //! # }
 //! ```
 
-pub use sse_hyper::hub::{ClientInfo, DEFAULT_BODY_OVERHEAD, HubConfig, HubService};
+pub use sse_hyper::hub::{
+    ClientInfo, DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT,
+    HubConfig, HubService, JwtKey, JwtKeyError,
+};
 
 use crate::TokioRuntime;
 

@@ -1,10 +1,12 @@
-//! Bearer tokens: where a request may present one, and a comparison in
-//! constant time (`subtle`).
+//! Who may do what: static bearer tokens (compared in constant time with
+//! `subtle`), and signed tokens whose claims list channels ([`super::jwt`]).
 
 use http::header::{AUTHORIZATION, HeaderValue, WWW_AUTHENTICATE};
 use http::request::Parts;
 use subtle::ConstantTimeEq;
 
+use super::HubConfig;
+use super::jwt::{Invalid, JwtKey, Rights};
 use crate::server::{Refusal, query};
 
 /// What a token guards; it says where the token may come from.
@@ -25,6 +27,42 @@ impl Action {
             Self::Publish => "publish",
         }
     }
+}
+
+/// Who was let in (by a signed token's subject, a token, or nobody in
+/// particular where none is required), and to what.
+#[derive(Debug, Default)]
+pub(super) struct Grant {
+    /// What the publish rate is counted for: the token's subject, else the
+    /// token itself; `None` without a token.
+    pub(super) key: Option<String>,
+    /// A signed token's rights, for the action it was checked for; `None`:
+    /// every channel.
+    rights: Option<(Action, Rights)>,
+}
+
+impl Grant {
+    /// `403` unless the grant covers every one of `channels`.
+    pub(super) fn allow(&self, channels: &[&str]) -> Result<(), Refusal> {
+        let Some((action, rights)) = &self.rights else {
+            return Ok(());
+        };
+        match rights.missing(*action == Action::Publish, channels) {
+            None => Ok(()),
+            Some(channel) => Err(Refusal::forbidden(format!(
+                "this token may not {} on channel {channel:?}",
+                action.name()
+            ))),
+        }
+    }
+}
+
+/// The hub's access rules.
+#[derive(Debug, Default)]
+pub(super) struct Access {
+    publish_token: Option<String>,
+    subscribe_token: Option<String>,
+    jwt: Option<JwtKey>,
 }
 
 /// The token in `Authorization: Bearer TOKEN`; the scheme matches in any
@@ -50,37 +88,75 @@ fn unauthorized(message: String) -> Refusal {
     Refusal::unauthorized(message).header(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))
 }
 
-/// Checks that `parts` presents `expected` (if a token is required) for
-/// `action`.
-pub(super) fn check(expected: Option<&str>, parts: &Parts, action: Action) -> Result<(), Refusal> {
-    let Some(expected) = expected else {
-        return Ok(());
-    };
-    let what = action.name();
-    let in_query = query::first(parts, "token")?;
-    let presented = match (bearer(parts), action) {
-        (Some(token), _) => Some(token),
-        (None, Action::Subscribe) => in_query.as_deref(),
-        (None, Action::Publish) if in_query.is_some() => {
-            return Err(unauthorized(format!(
-                "the {what} token goes in the Authorization header (Bearer TOKEN), \
-                 not in the URL"
-            )));
+impl Access {
+    pub(super) fn new(config: &HubConfig) -> Self {
+        Self {
+            publish_token: config.publish_token().map(str::to_owned),
+            subscribe_token: config.subscribe_token().map(str::to_owned),
+            jwt: config.jwt().cloned(),
         }
-        (None, Action::Publish) => None,
-    };
-    match presented {
-        Some(token) if same(token, expected) => Ok(()),
-        Some(_) => Err(unauthorized(format!("wrong {what} token"))),
-        None => Err(unauthorized(format!(
-            "a {what} token is required (Authorization: Bearer TOKEN)"
-        ))),
+    }
+
+    fn token(&self, action: Action) -> Option<&str> {
+        match action {
+            Action::Subscribe => self.subscribe_token.as_deref(),
+            Action::Publish => self.publish_token.as_deref(),
+        }
+    }
+
+    /// Checks that `parts` may `action`: `401` without a valid token where
+    /// one is required. The channels are the [`Grant`]'s to check, once
+    /// they are known.
+    pub(super) fn check(&self, parts: &Parts, action: Action) -> Result<Grant, Refusal> {
+        let expected = self.token(action);
+        if expected.is_none() && self.jwt.is_none() {
+            return Ok(Grant::default());
+        }
+        let what = action.name();
+        let in_query = query::first(parts, "token")?;
+        let presented = match (bearer(parts), action) {
+            (Some(token), _) => Some(token),
+            (None, Action::Subscribe) => in_query.as_deref(),
+            (None, Action::Publish) if in_query.is_some() => {
+                return Err(unauthorized(format!(
+                    "the {what} token goes in the Authorization header (Bearer TOKEN), \
+                     not in the URL"
+                )));
+            }
+            (None, Action::Publish) => None,
+        };
+        let Some(token) = presented else {
+            return Err(unauthorized(format!(
+                "a {what} token is required (Authorization: Bearer TOKEN)"
+            )));
+        };
+        if expected.is_some_and(|expected| same(token, expected)) {
+            return Ok(Grant {
+                key: Some(token.to_owned()),
+                rights: None,
+            });
+        }
+        let Some(jwt) = &self.jwt else {
+            return Err(unauthorized(format!("wrong {what} token")));
+        };
+        let verified = jwt.verify(token).map_err(|invalid| match invalid {
+            Invalid::Expired => unauthorized(format!("the {what} token has expired")),
+            Invalid::Malformed => unauthorized(format!("wrong {what} token")),
+        })?;
+        Ok(Grant {
+            key: Some(verified.subject.unwrap_or_else(|| token.to_owned())),
+            rights: Some((action, verified.rights)),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Action, check};
+    use jsonwebtoken::{EncodingKey, Header, encode};
+    use serde_json::json;
+
+    use super::{Access, Action};
+    use crate::hub::{HubConfig, JwtKey};
 
     fn parts(uri: &str, authorization: Option<&str>) -> http::request::Parts {
         let mut request = http::Request::get(uri);
@@ -90,36 +166,51 @@ mod tests {
         request.body(()).unwrap().into_parts().0
     }
 
+    fn tokens(publish: Option<&str>, subscribe: Option<&str>) -> Access {
+        Access::new(
+            &HubConfig::new()
+                .with_publish_token(publish.map(str::to_owned))
+                .with_subscribe_token(subscribe.map(str::to_owned)),
+        )
+    }
+
     #[test]
     fn the_scheme_matches_in_any_case() {
+        let access = tokens(Some("t"), None);
         for header in ["Bearer t", "bearer t", "BEARER t", "bEaReR   t "] {
             assert!(
-                check(Some("t"), &parts("/", Some(header)), Action::Publish).is_ok(),
+                access
+                    .check(&parts("/", Some(header)), Action::Publish)
+                    .is_ok(),
                 "{header}"
             );
         }
-        let basic = check(Some("t"), &parts("/", Some("Basic t")), Action::Publish);
+        let basic = access.check(&parts("/", Some("Basic t")), Action::Publish);
         assert!(basic.unwrap_err().message().contains("required"));
     }
 
     #[test]
     fn a_wrong_token_is_refused_with_a_challenge() {
-        let refused = check(Some("t"), &parts("/", Some("Bearer u")), Action::Subscribe)
+        let access = tokens(Some("token"), Some("t"));
+        let refused = access
+            .check(&parts("/", Some("Bearer u")), Action::Subscribe)
             .expect_err("wrong token");
         assert_eq!(refused.status(), http::StatusCode::UNAUTHORIZED);
         assert!(refused.message().contains("wrong subscribe token"));
-        let short = check(
-            Some("token"),
-            &parts("/", Some("Bearer tok")),
-            Action::Publish,
-        );
+        let short = access.check(&parts("/", Some("Bearer tok")), Action::Publish);
         assert!(short.is_err(), "a prefix is not the token");
     }
 
     #[test]
     fn only_subscribing_takes_the_token_from_the_query() {
-        assert!(check(Some("t"), &parts("/?token=t", None), Action::Subscribe).is_ok());
-        let publish = check(Some("t"), &parts("/?token=t", None), Action::Publish)
+        let access = tokens(Some("t"), Some("t"));
+        assert!(
+            access
+                .check(&parts("/?token=t", None), Action::Subscribe)
+                .is_ok()
+        );
+        let publish = access
+            .check(&parts("/?token=t", None), Action::Publish)
             .expect_err("publish tokens are not taken from URLs");
         assert_eq!(publish.status(), http::StatusCode::UNAUTHORIZED);
         assert!(
@@ -130,6 +221,46 @@ mod tests {
 
     #[test]
     fn without_a_token_everything_passes() {
-        assert!(check(None, &parts("/", None), Action::Publish).is_ok());
+        assert!(
+            tokens(None, None)
+                .check(&parts("/", None), Action::Publish)
+                .is_ok_and(|grant| grant.allow(&["a"]).is_ok())
+        );
+    }
+
+    #[test]
+    fn signed_tokens_grant_the_channels_they_list() {
+        let exp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 60;
+        let claims =
+            json!({ "exp": exp, "sub": "ed", "sse": { "subscribe": ["news"], "publish": [] } });
+        let token = encode(&Header::default(), &claims, &EncodingKey::from_secret(b"k")).unwrap();
+        let access = Access::new(&HubConfig::new().with_jwt(Some(JwtKey::hs256(b"k"))));
+        let header = format!("Bearer {token}");
+        let grant = access
+            .check(&parts("/", Some(&header)), Action::Subscribe)
+            .expect("a valid token");
+        assert_eq!(grant.key.as_deref(), Some("ed"));
+        assert!(grant.allow(&["news"]).is_ok());
+        let other = grant.allow(&["news", "sport"]).expect_err("not listed");
+        assert_eq!(other.status(), http::StatusCode::FORBIDDEN);
+        assert!(other.message().contains("\"sport\""), "{other}");
+        let publish = access
+            .check(&parts("/", Some(&header)), Action::Publish)
+            .expect("a valid token");
+        assert_eq!(
+            publish.allow(&["news"]).unwrap_err().status(),
+            http::StatusCode::FORBIDDEN
+        );
+        let none = access.check(&parts("/", None), Action::Subscribe);
+        assert_eq!(none.unwrap_err().status(), http::StatusCode::UNAUTHORIZED);
+        let in_url = format!("/?token={token}");
+        let grant = access
+            .check(&parts(&in_url, None), Action::Subscribe)
+            .unwrap();
+        assert!(grant.allow(&["news"]).is_ok());
     }
 }

@@ -7,6 +7,7 @@ use core::time::Duration;
 use ipnet::IpNet;
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
+use super::JwtKey;
 use crate::server::ServeConfig;
 
 /// How much larger than the largest event a publish body may be: room for
@@ -53,6 +54,7 @@ pub struct HubConfig {
     max_streams_per_client: usize,
     publish_rate: Option<u32>,
     trusted_proxies: Vec<IpNet>,
+    jwt: Option<JwtKey>,
     serve: ServeConfig,
 }
 
@@ -71,6 +73,7 @@ impl fmt::Debug for HubConfig {
             .field("max_streams_per_client", &self.max_streams_per_client)
             .field("publish_rate", &self.publish_rate)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("jwt", &self.jwt)
             .field("serve", &self.serve)
             .finish()
     }
@@ -102,6 +105,7 @@ impl HubConfig {
             max_streams_per_client: DEFAULT_MAX_STREAMS_PER_CLIENT,
             publish_rate: None,
             trusted_proxies: Vec::new(),
+            jwt: None,
             serve: ServeConfig::new(),
         }
     }
@@ -192,6 +196,19 @@ impl HubConfig {
     pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
         self.trusted_proxies = proxies.into_iter().collect();
         self
+    }
+
+    /// Accept signed tokens (JWT) checked with `key`, whose claims list the
+    /// channels their bearer may subscribe to and publish to (see
+    /// [`JwtKey`]); beside the static tokens, if any.
+    pub fn with_jwt(mut self, key: Option<JwtKey>) -> Self {
+        self.jwt = key;
+        self
+    }
+
+    /// The key signed tokens are checked with, if any.
+    pub fn jwt(&self) -> Option<&JwtKey> {
+        self.jwt.as_ref()
     }
 
     /// The connection rules of [`Hub::serve`](super::Hub::serve).

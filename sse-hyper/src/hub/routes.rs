@@ -131,16 +131,21 @@ pub(super) async fn publish<R: Runtime>(
     }
 }
 
-/// `429` once a publisher has used its rate: by its token, or its
-/// address where publishing takes none.
-fn check_rate<R: Runtime>(hub: &Shared, parts: &http::request::Parts) -> Result<(), Refusal> {
+/// `429` once a publisher has used its rate: by its token (a signed
+/// token's subject), or its address where publishing takes none.
+fn check_rate<R: Runtime>(
+    hub: &Shared,
+    parts: &http::request::Parts,
+    grant: &auth::Grant,
+) -> Result<(), Refusal> {
     let Some(rate) = &hub.rate else {
         return Ok(());
     };
-    let key = match (auth::bearer(parts), hub.client_ip(parts)) {
-        (Some(token), _) => token.as_bytes().to_vec(),
-        (None, Some(ip)) => ip.to_string().into_bytes(),
-        (None, None) => Vec::new(),
+    let key = match (&grant.key, auth::bearer(parts), hub.client_ip(parts)) {
+        (Some(key), _, _) => key.as_bytes().to_vec(),
+        (None, Some(token), _) => token.as_bytes().to_vec(),
+        (None, None, Some(ip)) => ip.to_string().into_bytes(),
+        (None, None, None) => Vec::new(),
     };
     rate.take(&key, R::now()).map_err(|wait| {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -154,14 +159,15 @@ fn check_rate<R: Runtime>(hub: &Shared, parts: &http::request::Parts) -> Result<
 
 async fn try_publish<R: Runtime>(hub: &Shared, request: Request) -> Result<Response, Refusal> {
     let (parts, body) = request.into_parts();
-    auth::check(hub.config.publish_token(), &parts, Action::Publish)?;
-    check_rate::<R>(hub, &parts)?;
+    let grant = hub.access.check(&parts, Action::Publish)?;
+    check_rate::<R>(hub, &parts, &grant)?;
     let body = read_body::<R>(body, hub.body_limit(), hub.config.body_timeout()).await?;
     let publication = Publication::read(&parts, &body)?;
     if hub.config.json_data() {
         publication.check_json()?;
     }
     let channels = publication.channels(hub.publisher().config().max_channels())?;
+    grant.allow(channels.as_slice())?;
     let event = publication.event()?;
     let reply = hub.backend.publish(event, &channels).await?;
     tracing::debug!(channels = ?channels.as_slice(), id = ?reply.id, reached = reply.subscribers, "published");
@@ -182,11 +188,18 @@ pub(super) async fn subscribers(
     request: Request,
 ) -> Result<Response, Refusal> {
     let (parts, _) = request.into_parts();
-    // Either token will do: listing subscribers is for both sides.
-    if auth::check(hub.config.subscribe_token(), &parts, Action::Subscribe).is_err() {
-        auth::check(hub.config.publish_token(), &parts, Action::Publish)?;
-    }
     let channel = path_channel(&name)?;
+    // Either side may list: those who may subscribe to the channel, and
+    // those who may publish to it.
+    let subscriber = hub
+        .access
+        .check(&parts, Action::Subscribe)
+        .and_then(|grant| grant.allow(channel.as_slice()));
+    if subscriber.is_err() {
+        hub.access
+            .check(&parts, Action::Publish)?
+            .allow(channel.as_slice())?;
+    }
     let list = hub
         .publisher()
         .subscribers(&channel)
@@ -217,8 +230,9 @@ pub(super) async fn close_channel(
     request: Request,
 ) -> Result<Response, Refusal> {
     let (parts, _) = request.into_parts();
-    auth::check(hub.config.publish_token(), &parts, Action::Publish)?;
+    let grant = hub.access.check(&parts, Action::Publish)?;
     let channel = path_channel(&name)?;
+    grant.allow(channel.as_slice())?;
     let closed = hub
         .backend
         .close(&channel, close_event(CLOSED_BY_THE_HUB))

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sse_tokio::durable::DurablePublisher;
-use sse_tokio::hub::{ClientInfo, Hub, HubConfig};
+use sse_tokio::hub::{ClientInfo, Hub, HubConfig, JwtKey};
 use sse_tokio::proto::publisher::{Publisher, PublisherConfig};
 use sse_tokio::redis::{RedisConfig, RedisPublisher};
 use sse_tokio::server::{TokioExecutor, fresh_id_prefix};
@@ -70,6 +70,21 @@ pub(crate) struct ServeArgs {
         value_name = "TOKEN"
     )]
     subscribe_token: Option<String>,
+    /// Also accept signed tokens (JWT, HS256) made with this secret, whose
+    /// claims list the channels their bearer may use:
+    /// {"exp", "sse": {"subscribe": [..], "publish": [..]}}.
+    #[arg(
+        long,
+        env = "SSE_JWT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET",
+        conflicts_with = "jwt_key"
+    )]
+    jwt_secret: Option<String>,
+    /// Also accept signed tokens (JWT) checked with this PEM public key:
+    /// RS256 for an RSA key, ES256 for a P-256 one.
+    #[arg(long, env = "SSE_JWT_KEY", value_name = "FILE")]
+    jwt_key: Option<PathBuf>,
     /// The most streams open at once; more get 503.
     #[arg(
         long,
@@ -151,7 +166,20 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_lag_retry(Some(Duration::from_millis(args.retry)));
     let publisher: Publisher<ClientInfo> =
         Publisher::with_config(config).map_err(|error| format!("configuration: {error}"))?;
+    let jwt = match (args.jwt_secret, &args.jwt_key) {
+        (Some(secret), _) => Some(JwtKey::hs256(secret.as_bytes())),
+        (None, Some(path)) => {
+            let pem = std::fs::read(path)
+                .map_err(|error| format!("--jwt-key {}: {error}", path.display()))?;
+            Some(
+                JwtKey::from_public_pem(&pem)
+                    .map_err(|error| format!("--jwt-key {}: {error}", path.display()))?,
+            )
+        }
+        (None, None) => None,
+    };
     let hub_config = HubConfig::new()
+        .with_jwt(jwt)
         .with_publish_token(args.publish_token)
         .with_subscribe_token(args.subscribe_token)
         .with_json_data(args.json)
