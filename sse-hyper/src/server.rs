@@ -44,6 +44,7 @@ mod id_prefix;
 pub(crate) mod query;
 mod serve;
 mod service;
+pub(crate) mod watch;
 
 pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealth, PublishReply};
 pub(crate) use body::keep_alive_chunk;

@@ -20,6 +20,7 @@ use sse_proto::publisher::{
 };
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
+use super::watch::StreamWatch;
 use super::{Backend, BackendError, ConnectionHandle, SseBody, query};
 use crate::rt::Runtime;
 
@@ -286,6 +287,8 @@ pub struct Events<P, R> {
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    /// What a hub watches of the streams, if it does.
+    watch: Option<Arc<StreamWatch>>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -296,6 +299,7 @@ impl<P, R> Clone for Events<P, R> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            watch: self.watch.clone(),
             runtime: PhantomData,
         }
     }
@@ -362,8 +366,16 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
             access,
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
             retry: Some(DEFAULT_RECONNECTION_TIME),
+            watch: None,
             runtime: PhantomData,
         }
+    }
+
+    /// Reports every stream to `watch` (the hub's metrics and logs).
+    #[cfg(feature = "hub")]
+    pub(crate) fn with_watch(mut self, watch: Arc<StreamWatch>) -> Self {
+        self.watch = Some(watch);
+        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -417,9 +429,15 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         if let Some(connection) = parts.extensions.get::<ConnectionHandle>() {
             connection.became_stream();
         }
-        Ok(SseBody::new(subscription)
+        let watched = self
+            .watch
+            .as_ref()
+            .map(|watch| watch.watched(subscription.id().get()));
+        let mut body = SseBody::new(subscription)
             .keep_alive(self.keep_alive)
-            .retry(self.retry))
+            .retry(self.retry);
+        body.watched = watched;
+        Ok(body)
     }
 
     /// Answers one request (the path is not checked): `200` with the event

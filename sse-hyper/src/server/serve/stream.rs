@@ -21,6 +21,7 @@ use sse_proto::publisher::Chunk;
 
 use super::tick::{KeepAlive, Tick};
 use crate::rt::Runtime;
+use crate::server::watch::{StreamEnd, StreamPath};
 use crate::server::{Refusal, SseBody, keep_alive_chunk};
 
 /// The most chunks written at once.
@@ -163,8 +164,12 @@ where
         mut source,
         retry,
         keep_alive,
+        mut watched,
         ..
     } = body;
+    if let Some(watched) = &mut watched {
+        watched.start(StreamPath::Lean);
+    }
     let retry = retry.map(|retry| Chunk::encode(Frame::retry(retry)));
     let mut start: Vec<IoSlice<'_>> = vec![IoSlice::new(HEAD)];
     let mut size = [0u8; 20];
@@ -187,7 +192,12 @@ where
             let mut ended = false;
             while batch.len() < BATCH {
                 match source.as_mut().poll_chunk(cx) {
-                    Poll::Ready(Some(chunk)) => batch.push(chunk),
+                    Poll::Ready(Some(chunk)) => {
+                        if let Some(watched) = &watched {
+                            watched.taken(source.position());
+                        }
+                        batch.push(chunk);
+                    }
                     Poll::Ready(None) => {
                         ended = true;
                         break;
@@ -207,13 +217,30 @@ where
             Poll::Pending
         })
         .await;
+        if let (Some(watched), Next::Chunks(_)) = (&mut watched, &next) {
+            let bytes = batch.iter().map(|chunk| chunk.len()).sum();
+            watched.wrote(batch.len(), bytes);
+        }
         let written = match next {
-            Next::Gone => return,
+            Next::Gone => {
+                if let Some(watched) = &mut watched {
+                    watched.end(StreamEnd::Client);
+                }
+                return;
+            }
             Next::KeepAlive => write_chunks(&mut io, &[keep_alive_chunk()]).await,
             Next::Chunks(ended) => {
                 let written = write_chunks(&mut io, &batch).await;
                 batch.clear();
                 if ended {
+                    if let Some(watched) = &mut watched {
+                        let lagged = source.lagged();
+                        watched.end(if lagged {
+                            StreamEnd::Lagged
+                        } else {
+                            StreamEnd::Closed
+                        });
+                    }
                     if written.is_ok() {
                         let mut last = [IoSlice::new(LAST_CHUNK)];
                         let _ = write_all(&mut io, &mut last).await;
@@ -225,7 +252,14 @@ where
                 written
             }
         };
-        if written.is_err() {
+        if let Err(error) = written {
+            if let Some(watched) = &mut watched {
+                watched.end(if error.kind() == io::ErrorKind::TimedOut {
+                    StreamEnd::WriteTimeout
+                } else {
+                    StreamEnd::WriteError
+                });
+            }
             return;
         }
         if let Some(clock) = &mut clock {
