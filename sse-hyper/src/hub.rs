@@ -43,9 +43,13 @@ mod auth;
 mod client;
 mod config;
 mod cors;
+mod metrics;
+mod ops;
 mod publish;
 mod rate;
+mod ready;
 mod routes;
+mod status;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -68,7 +72,8 @@ use crate::rt::{Runtime, Serve};
 use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server, StreamRoute};
 
 pub use config::{
-    DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig,
+    DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT,
+    DEFAULT_READY_TIMEOUT, DEFAULT_STATUS_INTERVAL, HubConfig,
 };
 
 /// What the hub keeps about each subscriber: its properties in the
@@ -142,6 +147,10 @@ struct Shared {
     rate: Option<rate::RateLimit>,
     /// What [`Hub::serve`] counts, once it serves.
     served: OnceLock<Arc<ServeStats>>,
+    /// What the hub counts itself, and its streams' watch.
+    ops: ops::Ops,
+    /// The samples of the status page's chart.
+    samples: status::Samples,
 }
 
 impl Shared {
@@ -219,7 +228,26 @@ pub type HubService = TowerToHyperService<Router>;
 impl<R: Runtime> Hub<R> {
     /// A hub over `backend` (a [`Publisher<ClientInfo>`], or a layer over
     /// one), as `config` allows.
+    ///
+    /// With metrics on ([`HubConfig::with_metrics`]), the hub becomes its
+    /// publisher's [publish observer](Publisher::set_publish_observer), to
+    /// time each event from its publish to its write.
     pub fn new(backend: impl Backend<ClientInfo>, config: HubConfig) -> Self {
+        let ops = ops::Ops::new(config.metrics_channels(), config.metrics());
+        if let Some(latency) = ops
+            .watch
+            .latency()
+            .is_some()
+            .then(|| Arc::clone(&ops.watch))
+        {
+            backend
+                .publisher()
+                .set_publish_observer(Some(Arc::new(move |position| {
+                    if let Some(latency) = latency.latency() {
+                        latency.stamp(position);
+                    }
+                })));
+        }
         Self {
             shared: Arc::new(Shared {
                 backend: Arc::new(backend),
@@ -227,6 +255,8 @@ impl<R: Runtime> Hub<R> {
                 rate: config.publish_rate().map(rate::RateLimit::new),
                 config,
                 served: OnceLock::new(),
+                ops,
+                samples: status::Samples::default(),
             }),
             runtime: PhantomData,
         }
@@ -248,7 +278,10 @@ impl<R: Runtime> Hub<R> {
     }
 
     /// The routes, to serve or to mount in an axum application (under any
-    /// prefix: the chat page's URLs are relative).
+    /// prefix: the chat page's URLs are relative): the stream, publish,
+    /// channels, the chat page, `/health`, `/live`, `/ready`, and unless
+    /// metrics are off or [apart](HubConfig::with_separate_metrics)
+    /// `/metrics`, `/status` and `/status/events`.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let shared = &self.shared;
         let config = &shared.config;
@@ -261,13 +294,68 @@ impl<R: Runtime> Hub<R> {
             .route("/publish", post(routes::publish::<R>))
             .route("/channels/{name}/subscribers", get(routes::subscribers))
             .route("/channels/{name}/close", post(routes::close_channel))
-            .route("/health", get(routes::health))
             .with_state(Arc::clone(shared))
             .merge(events.router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)
-            .layer(axum::middleware::from_fn(routes::framing));
-        cors::layer(router, config.cors_origins())
+            .layer(axum::middleware::from_fn(routes::framing))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(shared),
+                ops::count_refusals,
+            ));
+        let mut operate = self.probes();
+        if config.metrics() && !config.separate_metrics() {
+            operate = operate.merge(self.metrics_routes());
+        }
+        cors::layer(router.merge(operate), config.cors_origins())
+    }
+
+    /// `/health`, `/live` and `/ready`.
+    fn probes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/health", get(routes::health))
+            .route("/live", get(ready::live))
+            .route("/ready", get(ready::ready::<R>))
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// `/metrics`, `/status` and `/status/events`.
+    fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/metrics", get(metrics::handler))
+            .route("/status", get(status::page))
+            .route("/status/events", get(status::events::<R>))
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// What an operator reads, to serve apart from the hub's other routes
+    /// ([`HubConfig::with_separate_metrics`]): `/metrics`, `/status`,
+    /// `/status/events`, and the probes `/health`, `/live` and `/ready`.
+    /// Without metrics ([`HubConfig::with_metrics`]), only the probes.
+    pub fn metrics_router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let probes = self.probes();
+        if self.shared.config.metrics() {
+            probes.merge(self.metrics_routes())
+        } else {
+            probes
+        }
+    }
+
+    /// Every figure `/metrics` serves, as Prometheus text: OpenMetrics when
+    /// `openmetrics`, else the classic format (0.0.4). Empty without
+    /// metrics.
+    pub fn metrics_text(&self, openmetrics: bool) -> String {
+        if !self.shared.config.metrics() {
+            return String::new();
+        }
+        metrics::text(&self.shared, openmetrics)
+    }
+
+    /// Adds the hub's figures to an application's own `prometheus-client`
+    /// registry (read at each scrape), for an application that serves its
+    /// own `/metrics`. The names all start with `sse_`.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register_collector(Box::new(metrics::Live(Arc::clone(&self.shared))));
     }
 
     /// The stream endpoint, with the hub's access rules.
@@ -279,6 +367,7 @@ impl<R: Runtime> Hub<R> {
         )
         .keep_alive(self.shared.config.keep_alive())
         .retry(Some(self.shared.config.retry()))
+        .with_watch(Arc::clone(&self.shared.ops.watch))
     }
 
     /// The hub as a hyper service (for [`serve`](crate::server::serve) or
@@ -327,7 +416,10 @@ impl<R: Serve> Hub<R> {
         let server = Server::new(rules);
         // The first serve's figures are the ones /health reports.
         let _ = self.shared.served.set(Arc::clone(server.stats()));
-        let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
+        let streams: Arc<dyn StreamRoute<R>> = Arc::new(ops::Streams {
+            events: self.events(),
+            shared: Arc::clone(&self.shared),
+        });
         server
             .serve_with_streams::<R, _, _, _>(
                 listener,
@@ -336,6 +428,25 @@ impl<R: Serve> Hub<R> {
                 executor,
                 shutdown,
             )
+            .await
+    }
+
+    /// Serves [`metrics_router`](Self::metrics_router) alone on `listener`
+    /// (an address only operators reach) until `shutdown` resolves, under
+    /// the same connection rules as [`serve`](Self::serve). Its status
+    /// streams end when the hub closes.
+    pub async fn serve_metrics<E>(
+        &self,
+        listener: R::Listener,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()>
+    where
+        E: Executor<ConnectionTask>,
+    {
+        let service = TowerToHyperService::new(self.metrics_router::<()>());
+        Server::new(self.shared.config.serve().clone())
+            .serve::<R, _, _, _>(listener, service, executor, shutdown)
             .await
     }
 }

@@ -49,9 +49,9 @@ pub(crate) mod watch;
 pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealth, PublishReply};
 pub(crate) use body::keep_alive_chunk;
 pub use body::{SseBody, headers};
-#[cfg(feature = "hub")]
-pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+#[cfg(feature = "hub")]
+pub(crate) use events::{Refused, channel_refusal};
 pub use id_prefix::fresh_id_prefix;
 pub use serve::{
     ClientAddr, ConnectionHandle, ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_IDLE_TIMEOUT,

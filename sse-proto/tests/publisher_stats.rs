@@ -101,7 +101,11 @@ fn the_observer_hears_each_position_published() {
     publisher.publish(Event::new("one"), "a").unwrap();
     publisher.publish_with(|_| None, "a").unwrap();
     publisher.publish(Event::new("three"), "nobody").unwrap();
-    assert_eq!(*heard.lock().unwrap(), [1, 2, 3], "with or without subscribers");
+    assert_eq!(
+        *heard.lock().unwrap(),
+        [1, 2, 3],
+        "with or without subscribers"
+    );
     assert_eq!(drain(&mut sub), [("id: 1\ndata: one\n\n".into(), Some(1))]);
     publisher.set_publish_observer(None);
     publisher.publish(Event::new("four"), "a").unwrap();

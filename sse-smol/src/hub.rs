@@ -24,7 +24,10 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-pub use sse_hyper::hub::{ClientInfo, DEFAULT_BODY_OVERHEAD, HubConfig, HubService};
+pub use sse_hyper::hub::{
+    ClientInfo, DEFAULT_BODY_OVERHEAD, DEFAULT_READY_TIMEOUT, DEFAULT_STATUS_INTERVAL, HubConfig,
+    HubService,
+};
 
 use crate::SmolRuntime;
 

@@ -16,6 +16,8 @@ pub(super) enum Action {
     /// Publishing and closing channels: the header only, since tokens in
     /// URLs end up in logs and proxy histories.
     Publish,
+    /// Reading the metrics and the status stream: the header only.
+    Operate,
 }
 
 impl Action {
@@ -23,6 +25,7 @@ impl Action {
         match self {
             Self::Subscribe => "subscribe",
             Self::Publish => "publish",
+            Self::Operate => "metrics",
         }
     }
 }
@@ -61,13 +64,13 @@ pub(super) fn check(expected: Option<&str>, parts: &Parts, action: Action) -> Re
     let presented = match (bearer(parts), action) {
         (Some(token), _) => Some(token),
         (None, Action::Subscribe) => in_query.as_deref(),
-        (None, Action::Publish) if in_query.is_some() => {
+        (None, Action::Publish | Action::Operate) if in_query.is_some() => {
             return Err(unauthorized(format!(
                 "the {what} token goes in the Authorization header (Bearer TOKEN), \
                  not in the URL"
             )));
         }
-        (None, Action::Publish) => None,
+        (None, Action::Publish | Action::Operate) => None,
     };
     match presented {
         Some(token) if same(token, expected) => Ok(()),

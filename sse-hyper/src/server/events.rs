@@ -100,9 +100,11 @@ impl Refusal {
             headers,
             message,
         } = *self.0;
+        let refused = Refused(message.clone());
         let mut response = http::Response::new(EventsBody(Inner::Full(Some(Bytes::from(message)))));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
+        response.extensions_mut().insert(refused);
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -110,6 +112,12 @@ impl Refusal {
         response
     }
 }
+
+/// Why a response refused its request: the [`Refusal`]'s message, in the
+/// response's extensions, for the hub's log of refused requests.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "hub"), allow(dead_code))]
+pub(crate) struct Refused(pub(crate) String);
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -429,10 +437,18 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         if let Some(connection) = parts.extensions.get::<ConnectionHandle>() {
             connection.became_stream();
         }
-        let watched = self
-            .watch
-            .as_ref()
-            .map(|watch| watch.watched(subscription.id().get()));
+        let watched = self.watch.as_ref().map(|watch| {
+            let id = subscription.id().get();
+            let client = parts.extensions.get::<super::ClientAddr>().map(|a| a.0);
+            tracing::debug!(
+                subscriber = id,
+                client = ?client,
+                channels = ?channels.as_slice(),
+                resuming = last_event_id.as_deref().is_some(),
+                "stream opened"
+            );
+            watch.watched(id)
+        });
         let mut body = SseBody::new(subscription)
             .keep_alive(self.keep_alive)
             .retry(self.retry);

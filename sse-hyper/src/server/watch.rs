@@ -128,6 +128,7 @@ impl HistogramCounts {
     }
 
     /// `(upper bound, values at or below it)` per bound, cumulative.
+    #[cfg(test)]
     pub(crate) fn cumulative(&self) -> Vec<(f64, u64)> {
         let mut total = 0;
         LATENCY_BUCKETS
@@ -344,7 +345,7 @@ impl Watched {
         if self.started.is_none() {
             self.watch.open[path.index()].fetch_add(1, Ordering::Relaxed);
             self.started = Some((Instant::now(), path));
-            tracing::debug!(subscriber = self.id, path = path.as_str(), "stream started");
+            tracing::trace!(subscriber = self.id, path = path.as_str(), "stream started");
         }
     }
 
@@ -361,9 +362,7 @@ impl Watched {
         if self.watch.latency.is_some() {
             let bytes = bytes as u64;
             self.bytes = self.bytes.saturating_add(bytes);
-            self.watch
-                .written_bytes
-                .fetch_add(bytes, Ordering::Relaxed);
+            self.watch.written_bytes.fetch_add(bytes, Ordering::Relaxed);
             self.watch
                 .written_chunks
                 .fetch_add(chunks as u64, Ordering::Relaxed);

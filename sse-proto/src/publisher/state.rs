@@ -3,8 +3,8 @@
 
 use core::fmt;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::string::String;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::vec::Vec;
 
 use super::channels::ChannelSet;
@@ -382,7 +382,9 @@ impl<P> Publisher<P> {
                     own = own.with_id(generated);
                 }
                 match encode_checked(own, config) {
-                    Ok((chunk, _)) => outcome.record(slot, slot.enqueue(chunk, position, &shared.lag)),
+                    Ok((chunk, _)) => {
+                        outcome.record(slot, slot.enqueue(chunk, position, &shared.lag))
+                    }
                     Err(_) => refused += 1,
                 }
             }

@@ -7,7 +7,7 @@ use sse_tokio::hub::HubConfig;
 use sse_tokio::server::ServeConfig;
 
 /// Seconds, whole or not (`0.5`), as a duration.
-fn seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| format!("not a number of seconds: {text}"))?;
