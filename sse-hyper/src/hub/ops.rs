@@ -250,7 +250,7 @@ impl Ops {
                 status = status.as_u16(),
                 reason,
                 client = ?client,
-                message,
+                detail = message,
                 "request refused"
             ),
             "unavailable" => tracing::warn!(
@@ -258,7 +258,7 @@ impl Ops {
                 status = status.as_u16(),
                 reason,
                 client = ?client,
-                message,
+                detail = message,
                 "request refused"
             ),
             _ => tracing::debug!(
@@ -266,7 +266,7 @@ impl Ops {
                 status = status.as_u16(),
                 reason,
                 client = ?client,
-                message,
+                detail = message,
                 "request refused"
             ),
         }

@@ -298,7 +298,8 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
     let served = match operator {
         None => serving.await,
         Some((listener, address)) => {
-            println!("sse: metrics on http://{address}/metrics");
+            // Logged, not printed: whoever waits for the first line of
+            // stdout may have closed it since.
             tracing::info!(%address, "metrics, the status page and the probes are on their own address");
             let operating =
                 hub.serve_metrics(listener, TokioExecutor::new(), until_stopped(stopped));
