@@ -11,6 +11,10 @@
 //! | `GET /channels/{name}/subscribers` | who is listening on this node |
 //! | `POST /channels/{name}/close` | ends that channel's streams with the [close event](sse_proto::publisher::close_event) |
 //! | `GET /health` | counters and the back end's state (`503` while it cannot serve) |
+//! | `GET /live` | `200` while the process serves (a liveness probe) |
+//! | `GET /ready` | `200` when the hub can serve, else `503` with the reasons: the back end proves delivery ([`Backend::ready`]: through Redis, a probe read back by this node's reader) within [`HubConfig::with_ready_timeout`] |
+//! | `GET /metrics` | every figure in the Prometheus text format ([`HubConfig::with_metrics_token`]) |
+//! | `GET /status` | a page of live figures (plain HTML and JavaScript), fed by `GET /status/events`, an event stream of the hub's own |
 //!
 //! With tokens ([`HubConfig::with_publish_token`],
 //! [`HubConfig::with_subscribe_token`]) and CORS origins (tower-http's
@@ -18,6 +22,38 @@
 //! (`Router::new().nest("/hub", hub.router())`), or serve it alone with
 //! [`Hub::serve`], which also ends every stream with a `retry:` hint when
 //! told to stop.
+//!
+//! # Operating it
+//!
+//! The figures are read at each scrape from where they are kept (the
+//! server's connection counters, the publisher's [`Stats`](sse_proto::publisher::Stats),
+//! the streams' writers, the hub's own counts of refusals and publishes,
+//! the back end's health) and written by `prometheus-client`, the
+//! Prometheus project's own client, which needs no global state (unlike
+//! `metrics` and its exporter, which install a process-wide recorder: not
+//! for a library mounted in someone else's application). Names start with
+//! `sse_` and follow Prometheus' rules (`_total` counters, bytes, seconds);
+//! labels come from small fixed sets, and a channel's name only for the
+//! channels the operator lists ([`HubConfig::with_metrics_channels`]). The
+//! list is in sse-tokio's README, "Operating the hub". An application with
+//! its own registry adds them with [`Hub::register_metrics`]; one that
+//! serves them apart uses [`HubConfig::with_separate_metrics`] and
+//! [`Hub::metrics_router`] or [`Hub::serve_metrics`].
+//!
+//! Publish-to-write latency: the hub is its publisher's
+//! [publish observer](Publisher::set_publish_observer) and notes the
+//! instant of each position in a ring of recent publishes; each stream's
+//! writer (the lean path's and the hyper body) looks up the position of the
+//! event it takes ([`Subscription::last_position`](sse_proto::publisher::Subscription::last_position))
+//! and adds the time since to a histogram of atomic buckets. Without
+//! metrics ([`HubConfig::with_metrics`]) nothing is timed or counted per
+//! event; with them an event costs a clock read, three atomic loads and two
+//! atomic adds.
+//!
+//! Logs (`tracing`): streams opened and ended with the reason and duration
+//! (debug), refused requests (info for tokens, origins and limits, warn
+//! when the back end is unavailable, debug otherwise), dropped subscribers
+//! (info), readiness failures (warn). No token or query string is logged.
 //!
 //! The hub is runtime-neutral: the runtime `R` times the streams'
 //! keep-alive and, for [`Hub::serve`], accepts connections. The adapters

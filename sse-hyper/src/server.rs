@@ -1,6 +1,7 @@
 //! The server side: an event stream as a streaming HTTP response body.
 //!
-//! [`SseBody`] turns a [`Subscription`] (or any [`Stream`] of events) into an
+//! [`SseBody`] turns a [`Subscription`](sse_proto::publisher::Subscription)
+//! (or any [`Stream`](futures_core::Stream) of events) into an
 //! [`http_body::Body`], so it works with hyper and with every framework built
 //! on it. It sends a `retry:` hint first, then the stream's chunks as they
 //! come, without copying them, and a keep-alive comment whenever the stream

@@ -80,7 +80,7 @@ pub struct ClientAddr(pub SocketAddr);
 /// A connection task, boxed for the executor.
 pub type ConnectionTask = Pin<Box<dyn Future<Output = ()> + Send>>;
 
-/// The connection rules of [`Server`]: see the [module](self) for what
+/// The connection rules of [`Server`]: see the module `server::serve` for what
 /// each does and its default.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeConfig {
@@ -312,7 +312,7 @@ impl Server {
     }
 
     /// Serves `service` on `listener` (HTTP/1.1) until `shutdown` resolves,
-    /// each connection a task of `executor`, under the [rules](self) of its
+    /// each connection a task of `executor`, under the rules of its
     /// [`ServeConfig`]. Each request carries its [`ClientAddr`] and its
     /// connection's [`ConnectionHandle`] in its extensions.
     ///
