@@ -334,16 +334,15 @@ impl<R: Runtime> Hub<R> {
             .merge(events.router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)
-            .layer(axum::middleware::from_fn(routes::framing))
-            .layer(axum::middleware::from_fn_with_state(
-                Arc::clone(shared),
-                ops::count_refusals,
-            ));
+            .layer(axum::middleware::from_fn(routes::framing));
         let mut operate = self.probes();
         if config.metrics() && !config.separate_metrics() {
             operate = operate.merge(self.metrics_routes());
         }
-        cors::layer(router.merge(operate), config.cors_origins())
+        // Outermost, so that it also sees the CORS layer's refusals.
+        cors::layer(router.merge(operate), config.cors_origins()).layer(
+            axum::middleware::from_fn_with_state(Arc::clone(shared), ops::count_refusals),
+        )
     }
 
     /// `/health`, `/live` and `/ready`.

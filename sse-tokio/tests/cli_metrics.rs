@@ -571,3 +571,37 @@ fn logs_are_json_lines_and_never_show_a_token() {
             .all(|l| l["level"].is_string() && l["timestamp"].is_string())
     );
 }
+
+#[test]
+fn a_preflight_from_an_origin_not_allowed_is_counted_as_forbidden() {
+    let hub = Hub::start(&["--cors-origin", "https://ok.test"]);
+    let preflight = |origin: &str| {
+        hub.request(
+            "OPTIONS",
+            "/publish",
+            &[
+                ("origin", origin),
+                ("access-control-request-method", "POST"),
+            ],
+            b"",
+        )
+        .status
+    };
+    assert_eq!(preflight("https://evil.test"), 403);
+    assert_eq!(preflight("https://ok.test"), 204);
+    let scraped = scrape(&hub, &[]);
+    assert_eq!(
+        scraped.get(
+            "sse_requests_refused_total",
+            &[("route", "publish"), ("reason", "forbidden")]
+        ),
+        1.0
+    );
+    // The probes' answers are never refusals.
+    assert_eq!(hub.request("GET", "/ready", &[], b"").status, 200);
+    let total: f64 = scrape(&hub, &[]).samples["sse_requests_refused_total"]
+        .iter()
+        .map(|(_, value)| value)
+        .sum();
+    assert_eq!(total, 1.0);
+}

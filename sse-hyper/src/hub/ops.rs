@@ -273,14 +273,29 @@ impl Ops {
     }
 }
 
-/// Counts and logs the hub's refusals on the routes users call (the layer
-/// over the chat page, publish, channels and the stream route).
+/// The routes whose answers are not refusals of a user's request: the
+/// probes answer `503` as a matter of course, and the metrics routes count
+/// their own refusals.
+const OPERATOR_PATHS: [&str; 6] = [
+    "/health",
+    "/live",
+    "/ready",
+    "/metrics",
+    "/status",
+    "/status/events",
+];
+
+/// Counts and logs the hub's refusals on the routes users call (a layer
+/// over the whole router, the CORS layer included).
 pub(super) async fn count_refusals(
     State(shared): State<Arc<Shared>>,
     request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
+    if OPERATOR_PATHS.contains(&path.as_str()) {
+        return next.run(request).await;
+    }
     let client = request.extensions().get::<ClientAddr>().copied();
     let response = next.run(request).await;
     let status = response.status();
