@@ -144,7 +144,8 @@ pub(crate) struct OperateArgs {
     )]
     metrics_token: Option<String>,
     /// Serve /metrics, the status page and the probes on this address of
-    /// their own (`127.0.0.1:9100`), and not on the hub's.
+    /// their own (`127.0.0.1:9100`); the hub's address then keeps only the
+    /// probes (/health, /live, /ready).
     #[arg(long, env = "SSE_METRICS_ADDR", value_name = "HOST:PORT")]
     metrics_addr: Option<String>,
     /// A channel whose figures are labelled with its name in /metrics;
