@@ -11,6 +11,10 @@
 //! | `GET /channels/{name}/subscribers` | who is listening on this node |
 //! | `POST /channels/{name}/close` | ends that channel's streams with the [close event](sse_proto::publisher::close_event) |
 //! | `GET /health` | counters and the back end's state (`503` while it cannot serve) |
+//! | `GET /live` | `200` while the process serves (a liveness probe) |
+//! | `GET /ready` | `200` when the hub can serve, else `503` with the reasons: the back end proves delivery ([`Backend::ready`]: through Redis, a probe read back by this node's reader) within [`HubConfig::with_ready_timeout`] |
+//! | `GET /metrics` | every figure in the Prometheus text format ([`HubConfig::with_metrics_token`]) |
+//! | `GET /status` | a page of live figures (plain HTML and JavaScript), fed by `GET /status/events`, an event stream of the hub's own |
 //!
 //! With tokens ([`HubConfig::with_publish_token`],
 //! [`HubConfig::with_subscribe_token`]) and CORS origins (tower-http's
@@ -18,6 +22,38 @@
 //! (`Router::new().nest("/hub", hub.router())`), or serve it alone with
 //! [`Hub::serve`], which also ends every stream with a `retry:` hint when
 //! told to stop.
+//!
+//! # Operating it
+//!
+//! The figures are read at each scrape from where they are kept (the
+//! server's connection counters, the publisher's [`Stats`](sse_proto::publisher::Stats),
+//! the streams' writers, the hub's own counts of refusals and publishes,
+//! the back end's health) and written by `prometheus-client`, the
+//! Prometheus project's own client, which needs no global state (unlike
+//! `metrics` and its exporter, which install a process-wide recorder: not
+//! for a library mounted in someone else's application). Names start with
+//! `sse_` and follow Prometheus' rules (`_total` counters, bytes, seconds);
+//! labels come from small fixed sets, and a channel's name only for the
+//! channels the operator lists ([`HubConfig::with_metrics_channels`]). The
+//! list is in sse-tokio's README, "Operating the hub". An application with
+//! its own registry adds them with [`Hub::register_metrics`]; one that
+//! serves them apart uses [`HubConfig::with_separate_metrics`] and
+//! [`Hub::metrics_router`] or [`Hub::serve_metrics`].
+//!
+//! Publish-to-write latency: the hub is its publisher's
+//! [publish observer](Publisher::set_publish_observer) and notes the
+//! instant of each position in a ring of recent publishes; each stream's
+//! writer (the lean path's and the hyper body) looks up the position of the
+//! event it takes ([`Subscription::last_position`](sse_proto::publisher::Subscription::last_position))
+//! and adds the time since to a histogram of atomic buckets. Without
+//! metrics ([`HubConfig::with_metrics`]) nothing is timed or counted per
+//! event; with them an event costs a clock read, three atomic loads and two
+//! atomic adds.
+//!
+//! Logs (`tracing`): streams opened and ended with the reason and duration
+//! (debug), refused requests (info for tokens, origins and limits, warn
+//! when the back end is unavailable, debug otherwise), dropped subscribers
+//! (info), readiness failures (warn). No token or query string is logged.
 //!
 //! The hub is runtime-neutral: the runtime `R` times the streams'
 //! keep-alive and, for [`Hub::serve`], accepts connections. The adapters
@@ -46,9 +82,13 @@ mod client;
 mod config;
 mod cors;
 mod jwt;
+mod metrics;
+mod ops;
 mod publish;
 mod rate;
+mod ready;
 mod routes;
+mod status;
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -71,7 +111,8 @@ use crate::rt::{Runtime, Serve};
 use crate::server::{Backend, ConnectionTask, Events, Refusal, ServeStats, Server, StreamRoute};
 
 pub use config::{
-    DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig,
+    DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT,
+    DEFAULT_READY_TIMEOUT, DEFAULT_STATUS_INTERVAL, HubConfig,
 };
 pub use jwt::{JwtKey, JwtKeyError};
 
@@ -147,6 +188,10 @@ struct Shared {
     rate: Option<rate::RateLimit>,
     /// What [`Hub::serve`] counts, once it serves.
     served: OnceLock<Arc<ServeStats>>,
+    /// What the hub counts itself, and its streams' watch.
+    ops: ops::Ops,
+    /// The samples of the status page's chart.
+    samples: status::Samples,
 }
 
 impl Shared {
@@ -223,7 +268,26 @@ pub type HubService = TowerToHyperService<Router>;
 impl<R: Runtime> Hub<R> {
     /// A hub over `backend` (a [`Publisher<ClientInfo>`], or a layer over
     /// one), as `config` allows.
+    ///
+    /// With metrics on ([`HubConfig::with_metrics`]), the hub becomes its
+    /// publisher's [publish observer](Publisher::set_publish_observer), to
+    /// time each event from its publish to its write.
     pub fn new(backend: impl Backend<ClientInfo>, config: HubConfig) -> Self {
+        let ops = ops::Ops::new(config.metrics_channels(), config.metrics());
+        if let Some(latency) = ops
+            .watch
+            .latency()
+            .is_some()
+            .then(|| Arc::clone(&ops.watch))
+        {
+            backend
+                .publisher()
+                .set_publish_observer(Some(Arc::new(move |position| {
+                    if let Some(latency) = latency.latency() {
+                        latency.stamp(position);
+                    }
+                })));
+        }
         Self {
             shared: Arc::new(Shared {
                 backend: Arc::new(backend),
@@ -232,6 +296,8 @@ impl<R: Runtime> Hub<R> {
                 rate: config.publish_rate().map(rate::RateLimit::new),
                 config,
                 served: OnceLock::new(),
+                ops,
+                samples: status::Samples::default(),
             }),
             runtime: PhantomData,
         }
@@ -253,7 +319,10 @@ impl<R: Runtime> Hub<R> {
     }
 
     /// The routes, to serve or to mount in an axum application (under any
-    /// prefix: the chat page's URLs are relative).
+    /// prefix: the chat page's URLs are relative): the stream, publish,
+    /// channels, the chat page, `/health`, `/live`, `/ready`, and unless
+    /// metrics are off or [apart](HubConfig::with_separate_metrics)
+    /// `/metrics`, `/status` and `/status/events`.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
         let shared = &self.shared;
         let config = &shared.config;
@@ -266,13 +335,67 @@ impl<R: Runtime> Hub<R> {
             .route("/publish", post(routes::publish::<R>))
             .route("/channels/{name}/subscribers", get(routes::subscribers))
             .route("/channels/{name}/close", post(routes::close_channel))
-            .route("/health", get(routes::health))
             .with_state(Arc::clone(shared))
             .merge(events.router())
             .fallback(routes::not_found)
             .method_not_allowed_fallback(routes::method_not_allowed)
             .layer(axum::middleware::from_fn(routes::framing));
-        cors::layer(router, config.cors_origins())
+        let mut operate = self.probes();
+        if config.metrics() && !config.separate_metrics() {
+            operate = operate.merge(self.metrics_routes());
+        }
+        // Outermost, so that it also sees the CORS layer's refusals.
+        cors::layer(router.merge(operate), config.cors_origins()).layer(
+            axum::middleware::from_fn_with_state(Arc::clone(shared), ops::count_refusals),
+        )
+    }
+
+    /// `/health`, `/live` and `/ready`.
+    fn probes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/health", get(routes::health))
+            .route("/live", get(ready::live))
+            .route("/ready", get(ready::ready::<R>))
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// `/metrics`, `/status` and `/status/events`.
+    fn metrics_routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        Router::new()
+            .route("/metrics", get(metrics::handler))
+            .route("/status", get(status::page))
+            .route("/status/events", get(status::events::<R>))
+            .with_state(Arc::clone(&self.shared))
+    }
+
+    /// What an operator reads, to serve apart from the hub's other routes
+    /// ([`HubConfig::with_separate_metrics`]): `/metrics`, `/status`,
+    /// `/status/events`, and the probes `/health`, `/live` and `/ready`.
+    /// Without metrics ([`HubConfig::with_metrics`]), only the probes.
+    pub fn metrics_router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let probes = self.probes();
+        if self.shared.config.metrics() {
+            probes.merge(self.metrics_routes())
+        } else {
+            probes
+        }
+    }
+
+    /// Every figure `/metrics` serves, as Prometheus text: OpenMetrics when
+    /// `openmetrics`, else the classic format (0.0.4). Empty without
+    /// metrics.
+    pub fn metrics_text(&self, openmetrics: bool) -> String {
+        if !self.shared.config.metrics() {
+            return String::new();
+        }
+        metrics::text(&self.shared, openmetrics)
+    }
+
+    /// Adds the hub's figures to an application's own `prometheus-client`
+    /// registry (read at each scrape), for an application that serves its
+    /// own `/metrics`. The names all start with `sse_`.
+    pub fn register_metrics(&self, registry: &mut prometheus_client::registry::Registry) {
+        registry.register_collector(Box::new(metrics::Live(Arc::clone(&self.shared))));
     }
 
     /// The stream endpoint, with the hub's access rules.
@@ -284,6 +407,7 @@ impl<R: Runtime> Hub<R> {
         )
         .keep_alive(self.shared.config.keep_alive())
         .retry(Some(self.shared.config.retry()))
+        .with_watch(Arc::clone(&self.shared.ops.watch))
     }
 
     /// The hub as a hyper service (for [`serve`](crate::server::serve) or
@@ -320,7 +444,7 @@ impl<R: Serve> Hub<R> {
         E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
     {
         let server = self.server();
-        let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
+        let streams = self.streams();
         server
             .serve_with_streams::<R, _, _, _>(
                 listener,
@@ -344,6 +468,34 @@ impl<R: Serve> Hub<R> {
         // The first serve's figures are the ones /health reports.
         let _ = self.shared.served.set(Arc::clone(server.stats()));
         server
+    }
+
+    /// Serves [`metrics_router`](Self::metrics_router) alone on `listener`
+    /// (an address only operators reach) until `shutdown` resolves, under
+    /// the same connection rules as [`serve`](Self::serve). Its status
+    /// streams end when the hub closes.
+    pub async fn serve_metrics<E>(
+        &self,
+        listener: R::Listener,
+        executor: E,
+        shutdown: impl Future<Output = ()>,
+    ) -> io::Result<()>
+    where
+        E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
+    {
+        let service = TowerToHyperService::new(self.metrics_router::<()>());
+        Server::new(self.shared.config.serve().clone())
+            .serve::<R, _, _, _>(listener, service, executor, shutdown)
+            .await
+    }
+
+    /// The stream route of the server's lean path, counted as the hub's
+    /// own streams are.
+    fn streams(&self) -> Arc<dyn StreamRoute<R>> {
+        Arc::new(ops::Streams {
+            events: self.events(),
+            shared: Arc::clone(&self.shared),
+        })
     }
 
     /// `shutdown`, then every stream closed with a retry hint.
@@ -375,7 +527,7 @@ impl<R: crate::rt::ServeTls> Hub<R> {
         E: Executor<ConnectionTask> + Clone + Send + Sync + 'static,
     {
         let server = self.server();
-        let streams: Arc<dyn StreamRoute<R>> = Arc::new(self.events());
+        let streams = self.streams();
         server
             .serve_tls_with_streams::<R, _, _, _>(
                 listener,

@@ -1,6 +1,7 @@
 //! The server side: an event stream as a streaming HTTP response body.
 //!
-//! [`SseBody`] turns a [`Subscription`] (or any [`Stream`] of events) into an
+//! [`SseBody`] turns a [`Subscription`](sse_proto::publisher::Subscription)
+//! (or any [`Stream`](futures_core::Stream) of events) into an
 //! [`http_body::Body`], so it works with hyper and with every framework built
 //! on it. It sends a `retry:` hint first, then the stream's chunks as they
 //! come, without copying them, and a keep-alive comment whenever the stream
@@ -44,13 +45,14 @@ mod id_prefix;
 pub(crate) mod query;
 mod serve;
 mod service;
+pub(crate) mod watch;
 
 pub use backend::{Backend, BackendError, BackendFuture, BackendHealth, LinkHealth, PublishReply};
 pub(crate) use body::{Source, keep_alive_chunk};
 pub use body::{SseBody, headers};
-#[cfg(feature = "hub")]
-pub(crate) use events::channel_refusal;
 pub use events::{EVENTS_PATH, Events, EventsBody, LastEventId, Refusal};
+#[cfg(feature = "hub")]
+pub(crate) use events::{Refused, channel_refusal};
 pub use id_prefix::fresh_id_prefix;
 /// rustls's server configuration, as [`tls_config`] builds it.
 #[cfg(feature = "rustls")]

@@ -109,7 +109,8 @@
 //!
 //! Each subscriber has a queue bounded in bytes
 //! ([`PublisherConfig::queue_bytes`]): a chunk counts at its full encoded size
-//! even though the bytes are shared, plus 16 bytes of bookkeeping. Publishing
+//! even though the bytes are shared, plus 24 bytes of bookkeeping (the
+//! queue slot: the chunk and its position). Publishing
 //! never waits for a subscriber. When an event does not fit, the
 //! [`LagPolicy`] applies: disconnect the subscriber with a `retry:` hint (it
 //! comes back with `Last-Event-ID` and resumes from the history: nothing is
@@ -166,7 +167,7 @@ pub use config::{ConfigError, LagPolicy, PublisherConfig};
 pub use errors::{PublishError, RestoreError, SubscribeError};
 pub use ids::{IdPrefix, LastEventIdError, parse_last_event_id};
 pub use resume::{ResumePlan, Resumption};
-pub use state::Publisher;
+pub use state::{PublishObserver, Publisher};
 pub use subscribe::Subscribe;
 pub use subscription::{Subscriber, SubscriberId, SubscriberStats, Subscription, queue_cost};
 
@@ -334,10 +335,27 @@ pub struct Stats {
     pub history_resets: u64,
     /// Per-subscriber events refused (too large, or an id too long).
     pub refused: u64,
+    /// Subscriptions that resumed from a `Last-Event-ID` this publisher
+    /// knows (or from a position, [`Subscribe::resume_after`]): what they
+    /// missed is replayed from the history.
+    pub replays_served: u64,
+    /// Subscriptions that asked to resume from a `Last-Event-ID` this
+    /// publisher does not know: they got the reset event first.
+    pub replays_reset: u64,
+    /// Events replayed from the history to resuming subscribers.
+    pub replayed: u64,
+    /// Streams ended by the server rather than by lag: their channel was
+    /// closed ([`Publisher::disconnect`]), every stream was ended
+    /// ([`Publisher::disconnect_all`]), or the publisher was closed.
+    pub ended: u64,
     /// Events in the history now.
     pub history_events: usize,
     /// Bytes in the history now.
     pub history_bytes: usize,
+    /// Bytes queued for subscribers now and not yet read, as counted
+    /// against their queue bounds ([`queue_cost`]). Summed when asked: one
+    /// short lock per subscriber.
+    pub queued_bytes: usize,
 }
 
 #[cfg(test)]

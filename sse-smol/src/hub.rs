@@ -28,7 +28,7 @@
 
 pub use sse_hyper::hub::{
     ClientInfo, DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT,
-    HubConfig, HubService, JwtKey, JwtKeyError,
+    DEFAULT_READY_TIMEOUT, DEFAULT_STATUS_INTERVAL, HubConfig, HubService, JwtKey, JwtKeyError,
 };
 
 use crate::SmolRuntime;

@@ -22,8 +22,9 @@ const RESET: &[u8] = b"event: sse-reset\ndata: history\n\n";
 /// The lag reset event (`LagPolicy::DropOldest`).
 const RESET_LAGGED: &[u8] = b"event: sse-reset\ndata: lagged\n\n";
 
-/// What a queued chunk costs beyond its bytes (`PublisherConfig::queue_bytes`).
-const ENTRY: usize = size_of::<Chunk>();
+/// What a queued chunk costs beyond its bytes (`PublisherConfig::queue_bytes`):
+/// its queue slot, the chunk and the position of its event.
+const ENTRY: usize = size_of::<(Chunk, u64)>();
 
 /// What a history entry costs beyond its bytes (`PublisherConfig::history`);
 /// a per-subscriber event's entry has no bytes.
@@ -605,8 +606,11 @@ pub fn publisher(bytes: &[u8]) {
         history: usize::from(config & 15),
         history_bytes,
         generate_ids: config & 0x10 == 0,
+        // The smallest queue the configuration allows (the largest event
+        // and the lag reset, each with its slot), a few bytes more, and up
+        // to a kilobyte on top.
         queue_bytes: if tight {
-            200 + 4 * usize::from(queue)
+            128 + RESET_LAGGED.len() + 2 * ENTRY + 9 + 4 * usize::from(queue)
         } else {
             256 << 10
         },

@@ -1,5 +1,6 @@
 //! The hub of `sse serve` as a library, on tokio (feature `hub`): stream,
-//! publish, subscribers, channel close, health and the chat page, with
+//! publish, subscribers, channel close, health, liveness and readiness,
+//! Prometheus metrics, the status page and the chat page, with
 //! tokens and CORS, over any [`Backend`](crate::server::Backend): a
 //! [`Publisher<ClientInfo>`](crate::Publisher) in memory, with the
 //! `durable` feature a `DurablePublisher` that keeps the history on disk,
@@ -27,7 +28,7 @@
 
 pub use sse_hyper::hub::{
     ClientInfo, DEFAULT_BODY_OVERHEAD, DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT,
-    HubConfig, HubService, JwtKey, JwtKeyError,
+    DEFAULT_READY_TIMEOUT, DEFAULT_STATUS_INTERVAL, HubConfig, HubService, JwtKey, JwtKeyError,
 };
 
 use crate::TokioRuntime;

@@ -148,6 +148,12 @@ pub struct Health {
     pub last_error: Option<String>,
     /// The id of the last entry this node fed into its publisher.
     pub cursor: RedisId,
+    /// How many times the link was lost and made again.
+    pub reconnects: u64,
+    /// How late this node fed the last entry: from Redis adding it (by
+    /// Redis's clock, in its id) to this node feeding it (by this node's
+    /// clock), so clock skew between the machines shows in it.
+    pub lag: Option<core::time::Duration>,
 }
 
 /// A node's [`Publisher`] joined to the others through Redis Streams: see
@@ -247,7 +253,38 @@ impl<P> RedisPublisher<P> {
 
     /// The link to Redis now.
     pub fn health(&self) -> Health {
-        self.inner.link.health(self.inner.feed.cursor())
+        let feed = &self.inner.feed;
+        self.inner.link.health(feed.cursor(), feed.lag())
+    }
+
+    /// Proves that this node delivers what is published now: appends a
+    /// probe to the global stream (an entry every node's reader reads and
+    /// delivers to no one) and waits until this node's reader has read it,
+    /// at most the catch-up time ([`RedisConfig::catch_up`]). Returns how
+    /// long the round trip took. Fails with [`Error::Redis`] when Redis
+    /// cannot take the probe, and with [`Error::Stuck`] when the reader did
+    /// not read it back in time (its link is up but it reads nothing, or it
+    /// is far behind): such a node is not ready.
+    ///
+    /// Every node must know probes (this version or later): an older one
+    /// would take the entry for an event it cannot deliver.
+    pub async fn probe(&self) -> Result<core::time::Duration, Error> {
+        let inner = &*self.inner;
+        let started = std::time::Instant::now();
+        let mut invocation = inner.scripts.probe.prepare_invoke();
+        invocation
+            .key(&inner.keys.all)
+            .arg(inner.config.feed_cap)
+            .arg(format!("node-{}", std::process::id()));
+        let id = scripts::id(inner.link.invoke(&invocation).await?)?;
+        let mut fed = inner.feed.fed.subscribe();
+        let read =
+            tokio::time::timeout(inner.config.catch_up, fed.wait_for(|cursor| *cursor >= id)).await;
+        match read {
+            Ok(Ok(_)) => Ok(started.elapsed()),
+            // The reader is gone (the publisher closed) or too slow.
+            Ok(Err(_)) | Err(_) => Err(Error::Stuck),
+        }
     }
 
     /// Appends `event` to Redis for `channels` and returns the id Redis gave

@@ -2,11 +2,14 @@
 //! real binaries, a real `redis-server` started by each test on a free
 //! port. One publish reaches every node once with one id; a client resumes
 //! on another node; a fresh node serves what was missed on several
-//! channels from Redis; Redis stops and starts while streams stay open.
+//! channels from Redis; Redis stops and starts while streams stay open;
+//! `/ready` proves that this node's reader delivers.
 #![cfg(feature = "cli")]
 
 #[path = "support/hub.rs"]
 mod hub;
+#[path = "support/proxy.rs"]
+mod proxy;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 
@@ -259,4 +262,46 @@ fn nodes_reach_redis_over_tls() {
         message.contains("cannot use Redis at rediss://127.0.0.1"),
         "{message}"
     );
+}
+
+/// `/ready` answers 200 only while a probe through Redis comes back
+/// through this node's own reader: with the reader's connection held up
+/// (its link still up, commands flowing), it answers 503 saying why, and
+/// 200 again once the reader reads; `/metrics` shows the link meanwhile.
+#[test]
+fn readiness_goes_away_while_the_reader_is_stuck_and_comes_back() {
+    let redis = RedisServer::start();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the proxy");
+    let proxy = runtime.block_on(proxy::Proxy::start(format!("127.0.0.1:{}", redis.port())));
+    let url = proxy.url();
+    let a = Hub::start(&["--redis", url.as_str(), "--ready-timeout", "1"]);
+    let ready = a.wait_for("/ready", "ready at first", |r| r.status == 200);
+    assert_eq!(ready.json()["backend"], "redis");
+
+    proxy.stall_readers();
+    // The link is up: what /health reports does not see a stuck reader.
+    assert_eq!(a.request("GET", "/health", &[], b"").status, 200);
+    let stuck = a.wait_for("/ready", "not ready while the reader is stuck", |r| {
+        r.status == 503
+    });
+    let reasons = stuck.json()["reasons"].to_string();
+    assert!(reasons.contains("redis"), "{reasons}");
+
+    proxy.resume_readers();
+    let back = a.wait_for("/ready", "ready again", |r| r.status == 200);
+    assert_eq!(back.json()["status"], "ready");
+    // Events flow again, and the link's figures are scraped.
+    let listener = listen(&a, "/events?channel=news", 1, None);
+    a.wait_for_subscribers("news", 1);
+    let id = publish(&a, "news", "after");
+    assert_eq!(lines(listener), [json_event("after", &id)]);
+    let metrics = a.request("GET", "/metrics", &[], b"").body;
+    let sample = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+    };
+    assert_eq!(sample("sse_link_up{backend=\"redis\"}"), 1.0);
+    assert!(sample("sse_link_lag_seconds{backend=\"redis\"}") >= 0.0);
 }

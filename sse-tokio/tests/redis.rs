@@ -490,3 +490,59 @@ async fn the_endpoint_asks_a_client_it_cannot_serve_yet_to_come_back() {
     assert_eq!(events.handle(fresh).await.status(), 200);
     assert_eq!(b.publisher().stats().subscribers, 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_comes_back_through_the_reader_and_reaches_no_subscriber() {
+    let redis = RedisServer::start();
+    let proxy = Proxy::start(format!("127.0.0.1:{}", redis.port())).await;
+    let a = node(&proxy.url()).await;
+    let b = node(&redis.url()).await;
+    let mut on_b = b
+        .subscriber(())
+        .channels("news")
+        .subscribe()
+        .await
+        .expect("subscribe");
+    let took = a.probe().await.expect("a probe read back");
+    assert!(took < WAIT, "{took:?}");
+    assert!(
+        a.health().cursor > RedisId::ZERO,
+        "the reader moved past the probe"
+    );
+    // A probe from every node reaches no one, here or elsewhere, and
+    // leaves no gap: the next event is the next thing a subscriber gets.
+    b.probe().await.expect("b's probe");
+    let mut on_a = a
+        .subscriber(())
+        .channels("news")
+        .subscribe()
+        .await
+        .expect("subscribe");
+    marker(&b, "news", &mut [&mut on_a, &mut on_b]).await;
+    assert_eq!(a.publisher().stats().published, 1, "only the marker");
+
+    // A reader that reads nothing while its link is up: the probe is
+    // appended, never read back.
+    proxy.stall_readers();
+    let stuck = a.probe().await.expect_err("the reader is stuck");
+    assert!(matches!(stuck, Error::Stuck), "{stuck}");
+    proxy.resume_readers();
+    until_ok(|| a.probe()).await;
+    let health = a.health();
+    assert!(health.lag.is_some(), "the feed's lag is known: {health:?}");
+}
+
+/// Retries `probe` until it succeeds, within [`WAIT`].
+async fn until_ok<F, Fut>(mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Duration, Error>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match probe().await {
+            Ok(_) => return,
+            Err(error) => assert!(Instant::now() < deadline, "never ready: {error}"),
+        }
+    }
+}

@@ -18,6 +18,9 @@ pub(super) enum Action {
     /// Publishing and closing channels: the header only, since tokens in
     /// URLs end up in logs and proxy histories.
     Publish,
+    /// Reading the metrics and the status stream: the header only, and the
+    /// metrics token only (signed tokens grant channels, not operations).
+    Operate,
 }
 
 impl Action {
@@ -25,6 +28,7 @@ impl Action {
         match self {
             Self::Subscribe => "subscribe",
             Self::Publish => "publish",
+            Self::Operate => "metrics",
         }
     }
 }
@@ -62,6 +66,7 @@ impl Grant {
 pub(super) struct Access {
     publish_token: Option<String>,
     subscribe_token: Option<String>,
+    metrics_token: Option<String>,
     jwt: Option<JwtKey>,
 }
 
@@ -93,6 +98,7 @@ impl Access {
         Self {
             publish_token: config.publish_token().map(str::to_owned),
             subscribe_token: config.subscribe_token().map(str::to_owned),
+            metrics_token: config.metrics_token().map(str::to_owned),
             jwt: config.jwt().cloned(),
         }
     }
@@ -101,7 +107,13 @@ impl Access {
         match action {
             Action::Subscribe => self.subscribe_token.as_deref(),
             Action::Publish => self.publish_token.as_deref(),
+            Action::Operate => self.metrics_token.as_deref(),
         }
+    }
+
+    /// The signed-token key, for the actions signed tokens may grant.
+    fn jwt(&self, action: Action) -> Option<&JwtKey> {
+        self.jwt.as_ref().filter(|_| action != Action::Operate)
     }
 
     /// Checks that `parts` may `action`: `401` without a valid token where
@@ -109,7 +121,7 @@ impl Access {
     /// they are known.
     pub(super) fn check(&self, parts: &Parts, action: Action) -> Result<Grant, Refusal> {
         let expected = self.token(action);
-        if expected.is_none() && self.jwt.is_none() {
+        if expected.is_none() && self.jwt(action).is_none() {
             return Ok(Grant::default());
         }
         let what = action.name();
@@ -117,13 +129,13 @@ impl Access {
         let presented = match (bearer(parts), action) {
             (Some(token), _) => Some(token),
             (None, Action::Subscribe) => in_query.as_deref(),
-            (None, Action::Publish) if in_query.is_some() => {
+            (None, Action::Publish | Action::Operate) if in_query.is_some() => {
                 return Err(unauthorized(format!(
                     "the {what} token goes in the Authorization header (Bearer TOKEN), \
                      not in the URL"
                 )));
             }
-            (None, Action::Publish) => None,
+            (None, Action::Publish | Action::Operate) => None,
         };
         let Some(token) = presented else {
             return Err(unauthorized(format!(
@@ -136,7 +148,7 @@ impl Access {
                 rights: None,
             });
         }
-        let Some(jwt) = &self.jwt else {
+        let Some(jwt) = self.jwt(action) else {
             return Err(unauthorized(format!("wrong {what} token")));
         };
         let verified = jwt.verify(token).map_err(|invalid| match invalid {

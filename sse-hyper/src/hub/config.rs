@@ -20,6 +20,12 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The most streams one client address may hold at once.
 pub const DEFAULT_MAX_STREAMS_PER_CLIENT: usize = 1000;
 
+/// How long `/ready` waits for the back end to prove delivery.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How often the status stream sends the figures.
+pub const DEFAULT_STATUS_INTERVAL: Duration = Duration::from_secs(1);
+
 /// What a [`Hub`](super::Hub) allows: tokens, CORS origins, the data it
 /// accepts, the streams' keep-alive and `retry:` hint, and the request
 /// rules of the open internet (a body deadline, streams per client
@@ -56,6 +62,12 @@ pub struct HubConfig {
     trusted_proxies: Vec<IpNet>,
     jwt: Option<JwtKey>,
     serve: ServeConfig,
+    metrics: bool,
+    metrics_token: Option<String>,
+    separate_metrics: bool,
+    metrics_channels: Vec<String>,
+    ready_timeout: Duration,
+    status_interval: Duration,
 }
 
 impl fmt::Debug for HubConfig {
@@ -75,6 +87,12 @@ impl fmt::Debug for HubConfig {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("jwt", &self.jwt)
             .field("serve", &self.serve)
+            .field("metrics", &self.metrics)
+            .field("metrics_token", &set(&self.metrics_token))
+            .field("separate_metrics", &self.separate_metrics)
+            .field("metrics_channels", &self.metrics_channels)
+            .field("ready_timeout", &self.ready_timeout)
+            .field("status_interval", &self.status_interval)
             .finish()
     }
 }
@@ -90,8 +108,11 @@ impl HubConfig {
     /// keep-alive comments every [`DEFAULT_KEEP_ALIVE`], a `retry:` hint of
     /// [`DEFAULT_RECONNECTION_TIME`], the chat page at `/`, bodies within
     /// [`DEFAULT_BODY_TIMEOUT`], [`DEFAULT_MAX_STREAMS_PER_CLIENT`] streams
-    /// per client address, no publish rate, no trusted proxy, and the
-    /// default [`ServeConfig`].
+    /// per client address, no publish rate, no trusted proxy, the default
+    /// [`ServeConfig`], and metrics on at `/metrics` and `/status`, open to
+    /// all (no metrics token), with no channel labelled, a `/ready`
+    /// deadline of [`DEFAULT_READY_TIMEOUT`] and a status sample every
+    /// [`DEFAULT_STATUS_INTERVAL`].
     pub fn new() -> Self {
         Self {
             publish_token: None,
@@ -107,7 +128,100 @@ impl HubConfig {
             trusted_proxies: Vec::new(),
             jwt: None,
             serve: ServeConfig::new(),
+            metrics: true,
+            metrics_token: None,
+            separate_metrics: false,
+            metrics_channels: Vec::new(),
+            ready_timeout: DEFAULT_READY_TIMEOUT,
+            status_interval: DEFAULT_STATUS_INTERVAL,
         }
+    }
+
+    /// Keep and serve metrics (on by default): `/metrics`, the status page
+    /// and its stream, and the publish-to-write histogram. Off, the routes
+    /// are gone and the streams' writers time nothing (no cost per event);
+    /// `/health`, `/live` and `/ready` stay, and so do the logs.
+    pub fn with_metrics(mut self, on: bool) -> Self {
+        self.metrics = on;
+        self
+    }
+
+    /// The bearer token that `/metrics` and the status stream require
+    /// (`Authorization: Bearer TOKEN`, never in the URL; the status page
+    /// asks for it); `None` or empty: none. Give them an address of their
+    /// own instead with [`with_separate_metrics`](Self::with_separate_metrics).
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|token| !token.is_empty());
+        self
+    }
+
+    /// Leave `/metrics` and the status page out of
+    /// [`Hub::router`](super::Hub::router), to serve
+    /// [`Hub::metrics_router`](super::Hub::metrics_router) apart (on an
+    /// address only the operator reaches, say, with
+    /// [`Hub::serve_metrics`](super::Hub::serve_metrics)).
+    pub fn with_separate_metrics(mut self, separate: bool) -> Self {
+        self.separate_metrics = separate;
+        self
+    }
+
+    /// Channels whose figures are labelled with their name
+    /// (`sse_channel_subscribers`, `sse_channel_events_published_total`).
+    /// No other figure names a channel, so that the number of series stays
+    /// bounded whatever the clients ask for.
+    pub fn with_metrics_channels<I, S>(mut self, channels: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.metrics_channels = channels.into_iter().map(Into::into).collect();
+        self.metrics_channels.sort_unstable();
+        self.metrics_channels.dedup();
+        self
+    }
+
+    /// How long `/ready` waits for the back end to prove delivery before
+    /// it answers `503`.
+    pub fn with_ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
+        self
+    }
+
+    /// How often the status stream sends the figures (at least every 100
+    /// ms).
+    pub fn with_status_interval(mut self, interval: Duration) -> Self {
+        self.status_interval = interval.max(Duration::from_millis(100));
+        self
+    }
+
+    /// Whether metrics are kept and served.
+    pub fn metrics(&self) -> bool {
+        self.metrics
+    }
+
+    /// The metrics token, if any.
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token.as_deref()
+    }
+
+    /// Whether `/metrics` and the status page are served apart.
+    pub fn separate_metrics(&self) -> bool {
+        self.separate_metrics
+    }
+
+    /// The channels labelled in the metrics.
+    pub fn metrics_channels(&self) -> &[String] {
+        &self.metrics_channels
+    }
+
+    /// The `/ready` deadline.
+    pub fn ready_timeout(&self) -> Duration {
+        self.ready_timeout
+    }
+
+    /// The status interval.
+    pub fn status_interval(&self) -> Duration {
+        self.status_interval
     }
 
     /// The bearer token that publishing and closing channels require

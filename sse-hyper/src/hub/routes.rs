@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sse_proto::publisher::{ChannelList, close_event};
 
 use super::auth::{self, Action};
+use super::ops::Outcome;
 use super::publish::Publication;
 use super::{ClientInfo, Shared};
 use crate::rt::Runtime;
@@ -26,7 +27,7 @@ const CHAT_PAGE: &str = include_str!("chat.html");
 /// What a closed channel's subscribers are told.
 const CLOSED_BY_THE_HUB: &str = "closed by the hub";
 
-fn json_response(status: StatusCode, value: &Value) -> Response {
+pub(super) fn json_response(status: StatusCode, value: &Value) -> Response {
     let mut response = Response::new(Body::from(value.to_string()));
     *response.status_mut() = status;
     response
@@ -125,7 +126,12 @@ pub(super) async fn publish<R: Runtime>(
     match try_publish::<R>(&hub, request).await {
         Ok(response) => response,
         Err(refusal) => {
-            tracing::debug!(status = %refusal.status(), message = refusal.message(), "publish refused");
+            let outcome = if refusal.status() == StatusCode::SERVICE_UNAVAILABLE {
+                Outcome::Unavailable
+            } else {
+                Outcome::Refused
+            };
+            hub.ops.published(outcome, &[]);
             refusal.into_response()
         }
     }
@@ -170,6 +176,7 @@ async fn try_publish<R: Runtime>(hub: &Shared, request: Request) -> Result<Respo
     grant.allow(channels.as_slice())?;
     let event = publication.event()?;
     let reply = hub.backend.publish(event, &channels).await?;
+    hub.ops.published(Outcome::Ok, channels.as_slice());
     tracing::debug!(channels = ?channels.as_slice(), id = ?reply.id, reached = reply.subscribers, "published");
     Ok(json_response(
         StatusCode::OK,

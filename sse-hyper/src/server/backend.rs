@@ -8,6 +8,7 @@
 
 use core::fmt;
 use core::pin::Pin;
+use core::time::Duration;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -110,6 +111,12 @@ pub struct LinkHealth {
     pub last_error: Option<String>,
     /// How far this node has read the shared log.
     pub cursor: String,
+    /// How many times the link was lost and made again.
+    pub reconnects: u64,
+    /// How late this node read the last entry it fed: from when the shared
+    /// log took it to when this node fed it (by the two machines' clocks),
+    /// if it has fed any.
+    pub lag: Option<Duration>,
 }
 
 impl LinkHealth {
@@ -120,7 +127,21 @@ impl LinkHealth {
             since,
             last_error,
             cursor,
+            reconnects: 0,
+            lag: None,
         }
+    }
+
+    /// With how many times the link was made again.
+    pub fn with_reconnects(mut self, reconnects: u64) -> Self {
+        self.reconnects = reconnects;
+        self
+    }
+
+    /// With how late the last entry was fed.
+    pub fn with_lag(mut self, lag: Option<Duration>) -> Self {
+        self.lag = lag;
+        self
     }
 }
 
@@ -182,6 +203,25 @@ pub trait Backend<P>: Send + Sync + 'static {
 
     /// The back end's state now.
     fn health(&self) -> BackendHealth;
+
+    /// Proves, as far as the back end can, that an event published now
+    /// would reach this node's subscribers: `Ok`, or
+    /// [`BackendError::Unavailable`] saying why not. The caller bounds the
+    /// wait (the hub's `/ready` answers `503` past its deadline). By
+    /// default, what [`health`](Self::health) says; a back end that shares
+    /// events through a log (Redis) sends a probe through it and waits for
+    /// its own reader to read it back.
+    fn ready(&self) -> BackendFuture<'_, ()> {
+        let health = self.health();
+        let ready = if health.up {
+            Ok(())
+        } else {
+            Err(BackendError::Unavailable(
+                format!("the {} back end is down", health.kind).into(),
+            ))
+        };
+        Box::pin(core::future::ready(ready))
+    }
 }
 
 /// The in-memory back end: the publisher itself.
@@ -266,5 +306,9 @@ impl<P, B: Backend<P> + ?Sized> Backend<P> for Arc<B> {
 
     fn health(&self) -> BackendHealth {
         (**self).health()
+    }
+
+    fn ready(&self) -> BackendFuture<'_, ()> {
+        (**self).ready()
     }
 }

@@ -12,8 +12,9 @@ use futures_core::Stream;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame as BodyFrame, SizeHint};
 use sse_proto::FrameBuf;
-use sse_proto::publisher::{Chunk, Subscription};
+use sse_proto::publisher::{Chunk, Position, Subscription};
 
+use super::watch::{StreamEnd, StreamPath, Watched};
 use super::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, after};
 use crate::rt::Runtime;
 
@@ -48,11 +49,29 @@ pub fn headers() -> HeaderMap {
 /// copied.
 pub(crate) trait Source: Send {
     fn poll_chunk(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Chunk>>;
+
+    /// The position of the published event the last chunk was, if any.
+    fn position(&self) -> Option<Position> {
+        None
+    }
+
+    /// Whether the source ended because its subscriber fell behind.
+    fn lagged(&self) -> bool {
+        false
+    }
 }
 
 impl<P: Send + Sync + 'static> Source for Subscription<P> {
     fn poll_chunk(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Chunk>> {
         self.get_mut().poll_next(cx)
+    }
+
+    fn position(&self) -> Option<Position> {
+        self.last_position()
+    }
+
+    fn lagged(&self) -> bool {
+        self.stats().disconnected
     }
 }
 
@@ -135,6 +154,8 @@ pub struct SseBody<R: Runtime> {
     pub(crate) source: Pin<Box<dyn Source>>,
     pub(crate) retry: Option<Duration>,
     pub(crate) keep_alive: Option<Duration>,
+    /// What a hub watches of this stream, if it does.
+    pub(crate) watched: Option<Watched>,
     started: bool,
     timer: Option<KeepAlive<R>>,
     done: bool,
@@ -171,6 +192,7 @@ impl<R: Runtime> SseBody<R> {
             source,
             retry: Some(DEFAULT_RECONNECTION_TIME),
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
+            watched: None,
             started: false,
             timer: None,
             done: false,
@@ -226,6 +248,9 @@ impl<R: Runtime> Body for SseBody<R> {
         }
         if !this.started {
             this.started = true;
+            if let Some(watched) = &mut this.watched {
+                watched.start(StreamPath::Hyper);
+            }
             this.timer = this.keep_alive.map(KeepAlive::new);
             if let Some(retry) = this.retry {
                 let chunk = Chunk::encode(sse_proto::Frame::retry(retry));
@@ -233,9 +258,23 @@ impl<R: Runtime> Body for SseBody<R> {
             }
         }
         match this.source.as_mut().poll_chunk(cx) {
-            Poll::Ready(Some(chunk)) => this.data(Bytes::from_owner(chunk)),
+            Poll::Ready(Some(chunk)) => {
+                if let Some(watched) = &mut this.watched {
+                    watched.taken(this.source.position());
+                    watched.wrote(1, chunk.len());
+                }
+                this.data(Bytes::from_owner(chunk))
+            }
             Poll::Ready(None) => {
                 this.done = true;
+                if let Some(watched) = &mut this.watched {
+                    let lagged = this.source.lagged();
+                    watched.end(if lagged {
+                        StreamEnd::Lagged
+                    } else {
+                        StreamEnd::Closed
+                    });
+                }
                 Poll::Ready(None)
             }
             Poll::Pending => {

@@ -20,6 +20,7 @@ use sse_proto::publisher::{
 };
 use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 
+use super::watch::StreamWatch;
 use super::{Backend, BackendError, ConnectionHandle, SseBody, query};
 use crate::rt::Runtime;
 
@@ -99,9 +100,11 @@ impl Refusal {
             headers,
             message,
         } = *self.0;
+        let refused = Refused(message.clone());
         let mut response = http::Response::new(EventsBody(Inner::Full(Some(Bytes::from(message)))));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
+        response.extensions_mut().insert(refused);
         response.headers_mut().insert(
             CONTENT_TYPE,
             HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -109,6 +112,12 @@ impl Refusal {
         response
     }
 }
+
+/// Why a response refused its request: the [`Refusal`]'s message, in the
+/// response's extensions, for the hub's log of refused requests.
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "hub"), allow(dead_code))]
+pub(crate) struct Refused(pub(crate) String);
 
 impl fmt::Display for Refusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -286,6 +295,8 @@ pub struct Events<P, R> {
     access: Arc<Access<P>>,
     keep_alive: Option<Duration>,
     retry: Option<Duration>,
+    /// What a hub watches of the streams, if it does.
+    watch: Option<Arc<StreamWatch>>,
     runtime: PhantomData<fn() -> R>,
 }
 
@@ -296,6 +307,7 @@ impl<P, R> Clone for Events<P, R> {
             access: Arc::clone(&self.access),
             keep_alive: self.keep_alive,
             retry: self.retry,
+            watch: self.watch.clone(),
             runtime: PhantomData,
         }
     }
@@ -362,8 +374,16 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
             access,
             keep_alive: Some(DEFAULT_KEEP_ALIVE),
             retry: Some(DEFAULT_RECONNECTION_TIME),
+            watch: None,
             runtime: PhantomData,
         }
+    }
+
+    /// Reports every stream to `watch` (the hub's metrics and logs).
+    #[cfg(feature = "hub")]
+    pub(crate) fn with_watch(mut self, watch: Arc<StreamWatch>) -> Self {
+        self.watch = Some(watch);
+        self
     }
 
     /// The keep-alive interval of the streams ([`SseBody::keep_alive`]).
@@ -417,9 +437,23 @@ impl<P: Send + Sync + 'static, R: Runtime> Events<P, R> {
         if let Some(connection) = parts.extensions.get::<ConnectionHandle>() {
             connection.became_stream();
         }
-        Ok(SseBody::new(subscription)
+        let watched = self.watch.as_ref().map(|watch| {
+            let id = subscription.id().get();
+            let client = parts.extensions.get::<super::ClientAddr>().map(|a| a.0);
+            tracing::debug!(
+                subscriber = id,
+                client = ?client,
+                channels = ?channels.as_slice(),
+                resuming = last_event_id.as_deref().is_some(),
+                "stream opened"
+            );
+            watch.watched(id)
+        });
+        let mut body = SseBody::new(subscription)
             .keep_alive(self.keep_alive)
-            .retry(self.retry))
+            .retry(self.retry);
+        body.watched = watched;
+        Ok(body)
     }
 
     /// Answers one request (the path is not checked): `200` with the event

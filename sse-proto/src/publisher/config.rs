@@ -96,7 +96,7 @@ impl PublisherConfig {
 
     /// The most a subscriber may have queued and not yet read, in bytes:
     /// the encoded size of each event (counted in full even though the
-    /// bytes are shared) plus 16 bytes of bookkeeping per event. Must leave
+    /// bytes are shared) plus 24 bytes of bookkeeping per event. Must leave
     /// room for the largest event and a reset event.
     pub const fn with_queue_bytes(mut self, bytes: usize) -> Self {
         self.queue_bytes = bytes;

@@ -3,6 +3,7 @@
 
 use core::fmt;
 use std::collections::HashMap;
+use std::string::String;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::vec::Vec;
 
@@ -38,7 +39,13 @@ pub(crate) struct State<P> {
     pub(crate) history: History,
     pub(crate) stats: Stats,
     pub(crate) reset_history: Chunk,
+    /// Told each position as it is published.
+    pub(crate) observer: Option<PublishObserver>,
 }
+
+/// What [`Publisher::set_publish_observer`] calls with each position as it
+/// is published.
+pub type PublishObserver = Arc<dyn Fn(Position) + Send + Sync>;
 
 impl<P> State<P> {
     /// The name as the channel table holds it, to share one allocation.
@@ -72,12 +79,21 @@ impl<P> State<P> {
         (n >= config.first_id - 1 && n <= self.last).then_some(n)
     }
 
-    /// Unregisters every slot of `ended`; returns how many there were.
+    /// Unregisters every slot of `ended` (streams the server ended);
+    /// returns how many there were.
     fn unregister_all(&mut self, ended: &[Arc<Slot<P>>]) -> usize {
         for slot in ended {
             self.unregister(slot);
         }
+        self.stats.ended += ended.len() as u64;
         ended.len()
+    }
+
+    /// Tells the observer, if any, that `position` is being published.
+    fn observe(&self, position: u64) {
+        if let Some(observer) = &self.observer {
+            observer(Position(position));
+        }
     }
 
     pub(crate) fn unregister(&mut self, slot: &Slot<P>) {
@@ -111,11 +127,13 @@ impl<P> Shared<P> {
     fn close(&self, farewell: Option<&Chunk>) {
         let mut state = lock(&self.state);
         state.closed = true;
+        let mut ended = 0u64;
         for members in state.channels.values() {
             for slot in members.values() {
-                slot.finish(farewell);
+                ended += u64::from(slot.finish(farewell));
             }
         }
+        state.stats.ended += ended;
     }
 }
 
@@ -195,6 +213,7 @@ impl<P> Publisher<P> {
                 history: History::new(config),
                 stats: Stats::default(),
                 reset_history: Chunk::encode(ResetReason::History.event()),
+                observer: None,
             }),
             config,
         };
@@ -284,6 +303,7 @@ impl<P> Publisher<P> {
             None => encode_checked(event.with_id(config.generated_id(position).as_id()), config)?,
         };
         state.last = position;
+        state.observe(position);
         let set = state.channel_set(&channels);
 
         let mut outcome = Fanout::new();
@@ -334,6 +354,7 @@ impl<P> Publisher<P> {
         }
         let position = state.last.saturating_add(1);
         state.last = position;
+        state.observe(position);
         let set = state.channel_set(&channels);
         // The marker goes in first, so that a resume across this position
         // gets the reset event even if the closure panics half-way.
@@ -361,7 +382,9 @@ impl<P> Publisher<P> {
                     own = own.with_id(generated);
                 }
                 match encode_checked(own, config) {
-                    Ok((chunk, _)) => outcome.record(slot, slot.enqueue(chunk, &shared.lag)),
+                    Ok((chunk, _)) => {
+                        outcome.record(slot, slot.enqueue(chunk, position, &shared.lag))
+                    }
                     Err(_) => refused += 1,
                 }
             }
@@ -492,15 +515,57 @@ impl<P> Publisher<P> {
         Ok(list)
     }
 
-    /// The counters.
+    /// The counters. [`Stats::queued_bytes`] is summed now, under the
+    /// publisher's lock: one short lock of each subscriber's queue.
     pub fn stats(&self) -> Stats {
         let state = lock(&self.shared().state);
+        // Each subscriber once: under the first of its channels.
+        let queued_bytes = state
+            .channels
+            .iter()
+            .flat_map(|(name, members)| {
+                members.values().filter(move |slot| {
+                    slot.channels
+                        .as_slice()
+                        .first()
+                        .is_some_and(|first| first == name)
+                })
+            })
+            .map(|slot| slot.queued_bytes())
+            .fold(0usize, usize::saturating_add);
         Stats {
             subscribers: state.subscribers,
             history_events: state.history.len(),
             history_bytes: state.history.bytes(),
+            queued_bytes,
             ..state.stats
         }
+    }
+
+    /// Every channel that has subscribers, with how many, by name.
+    pub fn channel_subscribers(&self) -> Vec<(String, usize)> {
+        let state = lock(&self.shared().state);
+        let mut channels: Vec<(String, usize)> = state
+            .channels
+            .iter()
+            .map(|(name, members)| (String::from(&**name), members.len()))
+            .collect();
+        drop(state);
+        channels.sort_unstable();
+        channels
+    }
+
+    /// Calls `observer` with the position of each event as it is published
+    /// ([`publish`](Self::publish), [`publish_with`](Self::publish_with)),
+    /// before it is queued for anyone; `None` removes it. For a layer that
+    /// times deliveries: it notes the instant of each position (this crate
+    /// reads no clock), and its writers compare it with the instant they
+    /// write the chunk whose [`Subscription::last_position`] it is. One
+    /// observer per publisher: a second replaces the first. It runs under
+    /// the publisher's lock, once per publish: keep it short, and do not
+    /// call the publisher from it.
+    pub fn set_publish_observer(&self, observer: Option<PublishObserver>) {
+        lock(&self.shared().state).observer = observer;
     }
 
     /// The position of the newest event published (before the first, one

@@ -140,10 +140,19 @@ impl<P> Subscribe<'_, P> {
         let replay = match resume {
             Resume::Fresh => None,
             Resume::LastEventId(id) => Some(match state.resolve(config, &id) {
-                Some(position) => Replay::new(position, last, false),
-                None => Replay::new(last, last, true),
+                Some(position) => {
+                    state.stats.replays_served += 1;
+                    Replay::new(position, last, false)
+                }
+                None => {
+                    state.stats.replays_reset += 1;
+                    Replay::new(last, last, true)
+                }
             }),
-            Resume::After(position) => Some(Replay::new(position.min(last), last, false)),
+            Resume::After(position) => {
+                state.stats.replays_served += 1;
+                Some(Replay::new(position.min(last), last, false))
+            }
         };
         let id = SubscriberId(state.next_subscriber);
         state.next_subscriber += 1;
@@ -169,6 +178,7 @@ impl<P> Subscribe<'_, P> {
             shared: Arc::clone(shared),
             slot,
             replay,
+            last: 0,
         })
     }
 }

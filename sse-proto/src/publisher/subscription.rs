@@ -10,11 +10,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use super::channels::ChannelSet;
 use super::history::bucket;
 use super::state::{Shared, State, lock};
-use super::{Chunk, LagPolicy};
+use super::{Chunk, LagPolicy, Position};
 
 /// Bookkeeping counted per queued chunk on top of its bytes: the size of
-/// the queue slot that holds it.
-pub(crate) const ENTRY_OVERHEAD: usize = size_of::<Chunk>();
+/// the queue slot that holds it (the chunk and its position).
+pub(crate) const ENTRY_OVERHEAD: usize = size_of::<(Chunk, u64)>();
+
+/// The position of a queued chunk that is no published event (an initial
+/// event, a reset event, a farewell): positions start at 1.
+const NO_POSITION: u64 = 0;
 
 /// What an event of `encoded_len` bytes counts against a subscriber's queue
 /// bound ([`PublisherConfig::queue_bytes`](super::PublisherConfig::queue_bytes)):
@@ -114,7 +118,9 @@ struct Queue {
     initial: VecDeque<Chunk>,
     /// A reset event, read before `live`.
     reset: Option<Chunk>,
-    live: VecDeque<Chunk>,
+    /// Live chunks and the positions of their events ([`NO_POSITION`] for
+    /// a farewell or a `retry:` hint).
+    live: VecDeque<(Chunk, u64)>,
     /// The cost of everything above, bounded by `Lag::bound`.
     bytes: usize,
     /// The newest position offered, so that an event published to two of
@@ -128,14 +134,18 @@ struct Queue {
 }
 
 impl Queue {
-    fn pop(&mut self, initial_only: bool) -> Option<Chunk> {
-        let chunk = match self.initial.pop_front() {
-            Some(chunk) => chunk,
+    /// The next chunk and the position of its event.
+    fn pop(&mut self, initial_only: bool) -> Option<(Chunk, u64)> {
+        let (chunk, position) = match self.initial.pop_front() {
+            Some(chunk) => (chunk, NO_POSITION),
             None if initial_only => return None,
-            None => self.reset.take().or_else(|| self.live.pop_front())?,
+            None => match self.reset.take() {
+                Some(reset) => (reset, NO_POSITION),
+                None => self.live.pop_front()?,
+            },
         };
         self.bytes = self.bytes.saturating_sub(cost(&chunk));
-        Some(chunk)
+        Some((chunk, position))
     }
 
     fn clear(&mut self) {
@@ -200,15 +210,21 @@ impl<P> Slot<P> {
             return None;
         }
         q.last = position;
-        Some(Self::enqueue_locked(q, chunk.clone(), lag))
+        Some(Self::enqueue_locked(q, chunk.clone(), position, lag))
     }
 
-    /// Queues a claimed chunk, applying the lag policy when it does not fit.
-    pub(crate) fn enqueue(&self, chunk: Chunk, lag: &Lag) -> Pushed {
-        Self::enqueue_locked(lock(&self.queue), chunk, lag)
+    /// Queues a claimed chunk of the event at `position`, applying the lag
+    /// policy when it does not fit.
+    pub(crate) fn enqueue(&self, chunk: Chunk, position: u64, lag: &Lag) -> Pushed {
+        Self::enqueue_locked(lock(&self.queue), chunk, position, lag)
     }
 
-    fn enqueue_locked(mut q: MutexGuard<'_, Queue>, chunk: Chunk, lag: &Lag) -> Pushed {
+    fn enqueue_locked(
+        mut q: MutexGuard<'_, Queue>,
+        chunk: Chunk,
+        position: u64,
+        lag: &Lag,
+    ) -> Pushed {
         let size = cost(&chunk);
         let mut outcome = Pushed::Queued;
         if q.bytes.saturating_add(size) > lag.bound {
@@ -218,7 +234,7 @@ impl<P> Slot<P> {
                     q.clear();
                     if let Some(retry) = &lag.retry {
                         q.bytes = cost(retry);
-                        q.live.push_back(retry.clone());
+                        q.live.push_back((retry.clone(), NO_POSITION));
                     }
                     q.dropped += dropped;
                     q.end = Some(End::Lagged);
@@ -235,7 +251,7 @@ impl<P> Slot<P> {
                     };
                     let mut dropped = 0u64;
                     while q.bytes.saturating_add(size).saturating_add(reserve) > lag.bound {
-                        let Some(old) = q.live.pop_front() else {
+                        let Some((old, _)) = q.live.pop_front() else {
                             break;
                         };
                         q.bytes = q.bytes.saturating_sub(cost(&old));
@@ -270,7 +286,7 @@ impl<P> Slot<P> {
             }
         }
         q.bytes = q.bytes.saturating_add(size);
-        q.live.push_back(chunk);
+        q.live.push_back((chunk, position));
         q.delivered += 1;
         let waker = q.take_waker();
         drop(q);
@@ -288,7 +304,7 @@ impl<P> Slot<P> {
         }
         if let Some(chunk) = farewell {
             q.bytes = q.bytes.saturating_add(cost(chunk));
-            q.live.push_back(chunk.clone());
+            q.live.push_back((chunk.clone(), NO_POSITION));
         }
         q.end = Some(End::Closed);
         let waker = q.take_waker();
@@ -303,6 +319,11 @@ impl<P> Slot<P> {
         q.clear();
         q.end = Some(End::Removed);
         q.waker = None;
+    }
+
+    /// The bytes queued now, as counted against the bound.
+    pub(crate) fn queued_bytes(&self) -> usize {
+        lock(&self.queue).bytes
     }
 
     fn stats(&self) -> SubscriberStats {
@@ -381,6 +402,7 @@ impl Replay {
             match &entry.chunk {
                 Some(chunk) => {
                     self.after_reset = false;
+                    state.stats.replayed += 1;
                     return Some(chunk.clone());
                 }
                 // A per-subscriber event: it cannot be replayed.
@@ -402,6 +424,8 @@ pub struct Subscription<P = ()> {
     pub(crate) shared: Arc<Shared<P>>,
     pub(crate) slot: Arc<Slot<P>>,
     pub(crate) replay: Option<Replay>,
+    /// The position of the live event last returned, or [`NO_POSITION`].
+    pub(crate) last: u64,
 }
 
 impl<P> Subscription<P> {
@@ -425,20 +449,32 @@ impl<P> Subscription<P> {
         self.slot.stats()
     }
 
+    /// The position of the event whose chunk [`poll_next`](Self::poll_next)
+    /// returned last, if it was a live event: one published after the
+    /// subscription started. `None` for initial events, replayed ones, the
+    /// reset event, farewells and `retry:` hints. For a layer that times
+    /// deliveries against the instant each position was published
+    /// ([`Publisher::set_publish_observer`](super::Publisher::set_publish_observer)).
+    pub fn last_position(&self) -> Option<Position> {
+        (self.last != NO_POSITION).then_some(Position(self.last))
+    }
+
     /// The next chunk: `Ready(Some(chunk))`, `Pending` (the waker in `cx` is
     /// woken when there is more), or `Ready(None)` at the end of the stream.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Chunk>> {
         loop {
             {
                 let mut q = lock(&self.slot.queue);
-                if let Some(chunk) = q.pop(true) {
+                if let Some((chunk, _)) = q.pop(true) {
+                    self.last = NO_POSITION;
                     return Poll::Ready(Some(chunk));
                 }
                 if matches!(q.end, Some(End::Lagged | End::Removed)) {
                     self.replay = None;
                 }
                 if self.replay.is_none() {
-                    if let Some(chunk) = q.pop(false) {
+                    if let Some((chunk, position)) = q.pop(false) {
+                        self.last = position;
                         return Poll::Ready(Some(chunk));
                     }
                     if q.end.is_some() {
@@ -457,7 +493,10 @@ impl<P> Subscription<P> {
                 None => None,
             };
             match next {
-                Some(chunk) => return Poll::Ready(Some(chunk)),
+                Some(chunk) => {
+                    self.last = NO_POSITION;
+                    return Poll::Ready(Some(chunk));
+                }
                 None => self.replay = None,
             }
         }

@@ -97,8 +97,23 @@ impl<P: Send + Sync + 'static> Backend<P> for RedisPublisher<P> {
             health.since,
             health.last_error,
             health.cursor.to_string(),
-        );
+        )
+        .with_reconnects(health.reconnects)
+        .with_lag(health.lag);
         BackendHealth::with_link("redis", link)
+    }
+
+    /// A probe through Redis, read back by this node's reader
+    /// ([`RedisPublisher::probe`]).
+    fn ready(&self) -> BackendFuture<'_, ()> {
+        Box::pin(async move {
+            let took = self
+                .probe()
+                .await
+                .map_err(|error| BackendError::Unavailable(format!("redis: {error}").into()))?;
+            tracing::trace!(?took, "readiness probe read back");
+            Ok(())
+        })
     }
 }
 

@@ -37,6 +37,12 @@ pub enum Error {
     /// now would repeat events. The client should come back a little later
     /// (the HTTP glue sends it a `retry:` hint and ends the stream).
     Behind,
+    /// A readiness probe appended to the global stream was not read back
+    /// by this node's reader within the catch-up time
+    /// ([`RedisPublisher::probe`](super::RedisPublisher::probe)): the
+    /// reader is stuck or far behind, so this node's subscribers would not
+    /// get what is published now.
+    Stuck,
     /// The configuration is invalid.
     Config(String),
 }
@@ -54,6 +60,9 @@ impl fmt::Display for Error {
             Self::Behind => {
                 f.write_str("this node has not yet read up to the Last-Event-ID; come back later")
             }
+            Self::Stuck => f.write_str(
+                "this node's reader did not read back a probe from the Redis stream in time",
+            ),
             Self::Config(message) => write!(f, "invalid Redis configuration: {message}"),
         }
     }
@@ -65,7 +74,7 @@ impl std::error::Error for Error {
             Self::Redis(error) => Some(error),
             Self::Publish(error) => Some(error),
             Self::Subscribe(error) => Some(error),
-            Self::Reply(_) | Self::OwnId | Self::Behind | Self::Config(_) => None,
+            Self::Reply(_) | Self::OwnId | Self::Behind | Self::Stuck | Self::Config(_) => None,
         }
     }
 }

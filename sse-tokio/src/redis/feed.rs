@@ -3,6 +3,7 @@
 
 use core::time::Duration;
 use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use ::redis::aio::MultiplexedConnection;
 use ::redis::{RedisError, Value};
@@ -36,6 +37,9 @@ pub(super) struct FeedState {
     /// The local position before the latest gap: the local history does not
     /// hold everything after an event at or before it.
     pub(super) gap_at: Option<Position>,
+    /// How late the last entry was fed: from its id's time (Redis's clock)
+    /// to the feed (this node's).
+    pub(super) lag: Option<Duration>,
 }
 
 /// The feed's state and a way to wait for it to move.
@@ -53,6 +57,7 @@ impl Feed {
                 cursor,
                 gaps: 0,
                 gap_at: None,
+                lag: None,
             }),
             fed: watch::Sender::new(cursor),
         }
@@ -61,6 +66,19 @@ impl Feed {
     pub(super) fn cursor(&self) -> RedisId {
         lock(&self.state).cursor
     }
+
+    /// How late the last entry was fed.
+    pub(super) fn lag(&self) -> Option<Duration> {
+        lock(&self.state).lag
+    }
+}
+
+/// How long ago (by this node's clock) Redis added the entry `id`.
+fn age(id: RedisId) -> Duration {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    now.saturating_sub(Duration::from_millis(id.millis()))
 }
 
 /// The reader task's parts.
@@ -213,6 +231,11 @@ impl<P> Reader<P> {
                 );
                 self.gap(&mut state);
             }
+            if entry.probe {
+                // A readiness probe: read, delivered to no one.
+                state.cursor = entry.id;
+                continue;
+            }
             match self.deliver(&entry) {
                 Ok(()) => {}
                 Err(Undelivered::Closed) => return Err(Closed),
@@ -226,6 +249,7 @@ impl<P> Reader<P> {
             state.cursor = entry.id;
         }
         let cursor = state.cursor;
+        state.lag = Some(age(cursor));
         drop(state);
         self.feed.fed.send_replace(cursor);
         Ok(())

@@ -2,6 +2,7 @@
 //! resume reads, multiplexed), how the reader opens its own, and the link's
 //! health.
 
+use core::time::Duration;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::SystemTime;
 
@@ -22,6 +23,8 @@ struct State {
     up: bool,
     since: SystemTime,
     last_error: Option<String>,
+    /// Times the link came back up.
+    reconnects: u64,
 }
 
 /// Connections to one Redis, and the health of the link.
@@ -60,6 +63,7 @@ impl Link {
                 up: true,
                 since: SystemTime::now(),
                 last_error: None,
+                reconnects: 0,
             }),
         })
     }
@@ -131,6 +135,7 @@ impl Link {
         if !state.up {
             state.up = true;
             state.since = SystemTime::now();
+            state.reconnects += 1;
         }
     }
 
@@ -146,13 +151,15 @@ impl Link {
         was_up
     }
 
-    pub(super) fn health(&self, cursor: RedisId) -> Health {
+    pub(super) fn health(&self, cursor: RedisId, lag: Option<Duration>) -> Health {
         let state = lock(&self.state);
         Health {
             up: state.up,
             since: state.since,
             last_error: state.last_error.clone(),
             cursor,
+            reconnects: state.reconnects,
+            lag,
         }
     }
 }

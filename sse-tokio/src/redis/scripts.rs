@@ -69,11 +69,25 @@ end
 return out
 ";
 
+/// Appends a readiness probe to the global stream: an entry with `p` (so
+/// that readers see no gap) and `probe` (who sent it), which every reader
+/// skips, delivering it to no one.
+///
+/// `KEYS[1]`: the global stream. `ARGV`: its approximate bound, the
+/// prober's name.
+const PROBE: &str = r"
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local prev = '0-0'
+if newest[1] then prev = newest[1][1] end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'p', prev, 'probe', ARGV[2])
+";
+
 /// The scripts, hashed once.
 #[derive(Clone)]
 pub(super) struct Scripts {
     pub(super) publish: Script,
     pub(super) history: Script,
+    pub(super) probe: Script,
 }
 
 impl Scripts {
@@ -81,6 +95,7 @@ impl Scripts {
         Self {
             publish: Script::new(PUBLISH),
             history: Script::new(HISTORY),
+            probe: Script::new(PROBE),
         }
     }
 }
@@ -128,6 +143,8 @@ pub(super) struct Entry {
     pub(super) data: Vec<u8>,
     /// `c`: names separated by a space.
     pub(super) channels: String,
+    /// A readiness probe (field `probe`), delivered to no one.
+    pub(super) probe: bool,
 }
 
 impl Entry {
@@ -176,6 +193,7 @@ fn entry(value: Value) -> Result<Entry, Unexpected> {
         event_type: Vec::new(),
         data: Vec::new(),
         channels: String::new(),
+        probe: false,
     };
     let pairs: Vec<(Value, Value)> = match fields {
         Value::Map(pairs) => pairs,
@@ -196,6 +214,7 @@ fn entry(value: Value) -> Result<Entry, Unexpected> {
             b"t" => entry.event_type = bytes(value).unwrap_or_default(),
             b"d" => entry.data = bytes(value).unwrap_or_default(),
             b"c" => entry.channels = text(value).unwrap_or_default(),
+            b"probe" => entry.probe = true,
             _ => {}
         }
     }

@@ -2,7 +2,9 @@
 //! their link: every connection through it is closed by [`Proxy::cut`], and
 //! new ones are refused (accepted, then closed) until [`Proxy::restore`].
 //! It can also hold back what Redis answers ([`Proxy::delay`]), to make a
-//! node lag behind the others.
+//! node lag behind the others, or hold back only what it answers a node's
+//! reader ([`Proxy::stall_readers`]: the connections that sent `XREAD`),
+//! leaving its commands alone: a reader that is stuck while the link is up.
 #![allow(dead_code)]
 
 use std::sync::Arc;
@@ -19,6 +21,8 @@ pub(crate) struct Proxy {
     open: Arc<AtomicBool>,
     /// Milliseconds each chunk from upstream is held back.
     delay: Arc<AtomicU64>,
+    /// Hold back what Redis answers the readers' connections.
+    stalled: Arc<AtomicBool>,
     /// Bumped by each cut; connections end when it changes.
     cuts: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
@@ -31,9 +35,11 @@ impl Proxy {
         let port = listener.local_addr().expect("address").port();
         let open = Arc::new(AtomicBool::new(true));
         let delay = Arc::new(AtomicU64::new(0));
+        let stalled = Arc::new(AtomicBool::new(false));
         let (cuts, _) = watch::channel(0u64);
         let accept_open = Arc::clone(&open);
         let accept_delay = Arc::clone(&delay);
+        let accept_stalled = Arc::clone(&stalled);
         let accept_cuts = cuts.clone();
         let task = tokio::spawn(async move {
             loop {
@@ -47,13 +53,31 @@ impl Proxy {
                 let mut cut = accept_cuts.subscribe();
                 let upstream = upstream.clone();
                 let delay = Arc::clone(&accept_delay);
+                let stalled = Arc::clone(&accept_stalled);
                 tokio::spawn(async move {
                     let Ok(server) = TcpStream::connect(&upstream).await else {
                         return;
                     };
                     let (mut from_client, mut to_client) = client.split();
                     let (mut from_server, mut to_server) = tokio::io::split(server);
-                    let up = tokio::io::copy(&mut from_client, &mut to_server);
+                    // Whether this connection is a reader's (it sent XREAD).
+                    let reader = AtomicBool::new(false);
+                    let up = async {
+                        let mut buf = vec![0u8; 64 << 10];
+                        loop {
+                            let n = from_client.read(&mut buf).await?;
+                            if n == 0 {
+                                return Ok::<(), std::io::Error>(());
+                            }
+                            if buf[..n]
+                                .windows(5)
+                                .any(|w| w.eq_ignore_ascii_case(b"XREAD"))
+                            {
+                                reader.store(true, Ordering::SeqCst);
+                            }
+                            to_server.write_all(&buf[..n]).await?;
+                        }
+                    };
                     let down = async {
                         let mut buf = vec![0u8; 64 << 10];
                         loop {
@@ -64,6 +88,9 @@ impl Proxy {
                             let held = delay.load(Ordering::SeqCst);
                             if held > 0 {
                                 tokio::time::sleep(Duration::from_millis(held)).await;
+                            }
+                            while reader.load(Ordering::SeqCst) && stalled.load(Ordering::SeqCst) {
+                                tokio::time::sleep(Duration::from_millis(10)).await;
                             }
                             to_client.write_all(&buf[..n]).await?;
                         }
@@ -80,6 +107,7 @@ impl Proxy {
             port,
             open,
             delay,
+            stalled,
             cuts,
             task,
         }
@@ -100,6 +128,18 @@ impl Proxy {
     pub(crate) fn delay(&self, delay: Duration) {
         let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
         self.delay.store(millis, Ordering::SeqCst);
+    }
+
+    /// Holds back everything Redis answers the readers' connections (those
+    /// that sent `XREAD`) until [`resume_readers`](Self::resume_readers);
+    /// other connections flow.
+    pub(crate) fn stall_readers(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    /// Lets what was held back for the readers through.
+    pub(crate) fn resume_readers(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
     }
 
     /// Lets connections through again.

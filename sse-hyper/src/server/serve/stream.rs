@@ -22,6 +22,7 @@ use sse_proto::publisher::Chunk;
 
 use super::tick::{KeepAlive, Tick};
 use crate::rt::Runtime;
+use crate::server::watch::{StreamEnd, StreamPath, Watched};
 use crate::server::{Refusal, SseBody, keep_alive_chunk};
 
 /// The most chunks written at once.
@@ -208,6 +209,8 @@ pub(super) struct StreamTask<S, G> {
     ignored: usize,
     /// The source has ended: the last chunk is being written.
     ending: bool,
+    /// What a hub watches of this stream, if it does.
+    watched: Option<Watched>,
     _guard: G,
 }
 
@@ -219,8 +222,12 @@ impl<S, G> StreamTask<S, G> {
             source,
             retry,
             keep_alive,
+            mut watched,
             ..
         } = body;
+        if let Some(watched) = &mut watched {
+            watched.start(StreamPath::Lean);
+        }
         let clock = keep_alive.map(|_| KeepAlive::new(&tick));
         let first = Job {
             head: HEAD,
@@ -240,7 +247,17 @@ impl<S, G> StreamTask<S, G> {
             spare: Vec::new(),
             ignored: 0,
             ending: false,
+            watched,
             _guard: guard,
+        }
+    }
+}
+
+impl<S, G> StreamTask<S, G> {
+    /// Tells the watcher, if any, how the stream ended.
+    fn end(&mut self, why: StreamEnd) {
+        if let Some(watched) = &mut self.watched {
+            watched.end(why);
         }
     }
 }
@@ -254,7 +271,14 @@ impl<S: Read + Write + Unpin, G: Unpin> Future for StreamTask<S, G> {
             if let Some(job) = &mut this.job {
                 match job.poll_write(&mut this.io, cx) {
                     Poll::Pending => return Poll::Pending,
-                    Poll::Ready(Err(_)) => return Poll::Ready(()),
+                    Poll::Ready(Err(error)) => {
+                        this.end(if error.kind() == io::ErrorKind::TimedOut {
+                            StreamEnd::WriteTimeout
+                        } else {
+                            StreamEnd::WriteError
+                        });
+                        return Poll::Ready(());
+                    }
                     Poll::Ready(Ok(())) => {}
                 }
                 if this.ending {
@@ -272,15 +296,30 @@ impl<S: Read + Write + Unpin, G: Unpin> Future for StreamTask<S, G> {
             let mut batch = core::mem::take(&mut this.spare);
             while batch.len() < BATCH {
                 match this.source.as_mut().poll_chunk(cx) {
-                    Poll::Ready(Some(chunk)) => batch.push(chunk),
+                    Poll::Ready(Some(chunk)) => {
+                        if let Some(watched) = &this.watched {
+                            watched.taken(this.source.position());
+                        }
+                        batch.push(chunk);
+                    }
                     Poll::Ready(None) => {
                         this.ending = true;
+                        let lagged = this.source.lagged();
+                        this.end(if lagged {
+                            StreamEnd::Lagged
+                        } else {
+                            StreamEnd::Closed
+                        });
                         break;
                     }
                     Poll::Pending => break,
                 }
             }
             if !batch.is_empty() || this.ending {
+                if let Some(watched) = &mut this.watched {
+                    let bytes = batch.iter().map(|chunk| chunk.len()).sum();
+                    watched.wrote(batch.len(), bytes);
+                }
                 let mut job = Job::chunks(batch);
                 if this.ending {
                     job.tail = LAST_CHUNK;
@@ -290,6 +329,7 @@ impl<S: Read + Write + Unpin, G: Unpin> Future for StreamTask<S, G> {
             }
             this.spare = batch;
             if poll_gone(&mut this.io, cx, &mut this.ignored) {
+                this.end(StreamEnd::Client);
                 return Poll::Ready(());
             }
             let due = match &mut this.clock {

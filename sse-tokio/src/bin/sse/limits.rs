@@ -9,7 +9,7 @@ use sse_tokio::hub::HubConfig;
 use sse_tokio::server::{ServeConfig, TlsServerConfig, tls_config};
 
 /// Seconds, whole or not (`0.5`), as a duration.
-fn seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
     let value: f64 = text
         .parse()
         .map_err(|_| format!("not a number of seconds: {text}"))?;

@@ -138,17 +138,91 @@ pub(crate) struct ServeArgs {
     redis_retention: usize,
     #[command(flatten)]
     limits: LimitArgs,
-    /// Log level: off, error, warn, info, debug or trace.
+    #[command(flatten)]
+    operate: OperateArgs,
+}
+
+/// How the hub is watched: metrics, the status page, readiness, logs.
+#[derive(Debug, clap::Args)]
+#[command(next_help_heading = "Operating the hub")]
+pub(crate) struct OperateArgs {
+    /// Serve no metrics (no /metrics, no status page) and time nothing.
+    #[arg(long, env = "SSE_NO_METRICS")]
+    no_metrics: bool,
+    /// Require `Authorization: Bearer TOKEN` for /metrics and the status
+    /// page's stream (never taken from the URL).
+    #[arg(
+        long,
+        env = "SSE_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    metrics_token: Option<String>,
+    /// Serve /metrics, the status page and the probes on this address of
+    /// their own (`127.0.0.1:9100`); the hub's address then keeps only the
+    /// probes (/health, /live, /ready).
+    #[arg(long, env = "SSE_METRICS_ADDR", value_name = "HOST:PORT")]
+    metrics_addr: Option<String>,
+    /// A channel whose figures are labelled with its name in /metrics;
+    /// repeat or separate with commas. No other figure names a channel.
+    #[arg(
+        long = "metrics-channel",
+        env = "SSE_METRICS_CHANNELS",
+        value_delimiter = ',',
+        value_name = "CHANNEL"
+    )]
+    metrics_channels: Vec<String>,
+    /// Seconds /ready waits for the back end to prove delivery (with
+    /// Redis: a probe read back by this node) before it answers 503.
+    #[arg(long, env = "SSE_READY_TIMEOUT", value_name = "SECONDS", default_value = "2", value_parser = crate::limits::seconds)]
+    ready_timeout: Duration,
+    /// Log level when RUST_LOG is not set: off, error, warn, info, debug or
+    /// trace. (RUST_LOG, when set, wins: `RUST_LOG=sse_hyper=debug`.)
     #[arg(long, env = "SSE_LOG", default_value = "info")]
     log_level: tracing::level_filters::LevelFilter,
+    /// Log lines as text, or as JSON objects (one a line) for log shippers.
+    #[arg(long, env = "SSE_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// Plain text.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl OperateArgs {
+    /// Starts the logs on stderr: `RUST_LOG` if set, else the level.
+    fn start_logs(&self) {
+        let filter = tracing_subscriber::EnvFilter::builder()
+            .with_default_directive(self.log_level.into())
+            .from_env_lossy();
+        let logs = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr);
+        match self.log_format {
+            LogFormat::Text => logs.init(),
+            LogFormat::Json => logs.json().flatten_event(true).init(),
+        }
+    }
+
+    /// The operator's settings on `config`.
+    fn apply(&self, config: HubConfig) -> HubConfig {
+        config
+            .with_metrics(!self.no_metrics)
+            .with_metrics_token(self.metrics_token.clone())
+            .with_separate_metrics(self.metrics_addr.is_some())
+            .with_metrics_channels(self.metrics_channels.iter().map(|name| name.trim()))
+            .with_ready_timeout(self.ready_timeout)
+    }
 }
 
 /// Runs the hub until Ctrl-C or SIGTERM.
 pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, String> {
-    tracing_subscriber::fmt()
-        .with_max_level(args.log_level)
-        .with_writer(std::io::stderr)
-        .init();
+    args.operate.start_logs();
     let redis_url = args.redis.clone().filter(|url| !url.is_empty());
     // Through Redis, ids come from Redis.
     let config = PublisherConfig::new()
@@ -187,6 +261,7 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         .with_keep_alive((args.keepalive > 0).then(|| Duration::from_secs(args.keepalive)))
         .with_retry(Duration::from_millis(args.retry));
     let (hub_config, tls) = args.limits.apply(hub_config)?;
+    let hub_config = args.operate.apply(hub_config);
     let hub = match (redis_url, args.data) {
         (None, None) => Hub::new(publisher, hub_config),
         // Reads the stored events back before serving (blocking, once).
@@ -214,6 +289,18 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
     let local = listener
         .local_addr()
         .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+    let operator = match &args.operate.metrics_addr {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|error| format!("cannot listen on {address} (--metrics-addr): {error}"))?;
+            let local = listener
+                .local_addr()
+                .map_err(|error| format!("cannot listen on {address}: {error}"))?;
+            Some((listener, local))
+        }
+        None => None,
+    };
     // The line scripts and tests wait for.
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("sse: listening on {scheme}://{local}");
@@ -222,16 +309,38 @@ pub(crate) async fn serve(args: ServeArgs) -> Result<std::process::ExitCode, Str
         backend = hub.backend().health().kind,
         ids = hub.publisher().config().generate_ids(),
         json = args.json,
+        metrics = !args.operate.no_metrics,
         "hub started; the chat page is at /"
     );
-    let served = match tls {
-        None => {
-            hub.serve(listener, TokioExecutor::new(), shutdown_signal())
-                .await
+    // One signal stops both servers.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stopped| *stopped).await;
+    };
+    let stopping = until_stopped(stopped.clone());
+    let serving = async {
+        match tls {
+            None => hub.serve(listener, TokioExecutor::new(), stopping).await,
+            Some(tls) => {
+                hub.serve_tls(listener, tls, TokioExecutor::new(), stopping)
+                    .await
+            }
         }
-        Some(tls) => {
-            hub.serve_tls(listener, tls, TokioExecutor::new(), shutdown_signal())
-                .await
+    };
+    let served = match operator {
+        None => serving.await,
+        Some((listener, address)) => {
+            // Logged, not printed: whoever waits for the first line of
+            // stdout may have closed it since.
+            tracing::info!(%address, "metrics, the status page and the probes are on their own address");
+            let operating =
+                hub.serve_metrics(listener, TokioExecutor::new(), until_stopped(stopped));
+            let (served, operated) = tokio::join!(serving, operating);
+            served.and(operated)
         }
     };
     served.map_err(|error| format!("server error: {error}"))?;
