@@ -1,22 +1,8 @@
 //! [`serve`]: a hyper service on a runtime's listener, with the time limits
 //! and caps a server on the open internet needs, until told to stop.
 //!
-//! What a connection may do, and what happens when it does not:
-//!
-//! | rule | default | when broken |
-//! |---|---|---|
-//! | the first request head arrives within the head timeout of the accept | 10 s | closed |
-//! | a request head is at most so many bytes and header fields | 16 KiB, 64 | `431`, closed |
-//! | no `Content-Length` together with `Transfer-Encoding` | | `400`, closed |
-//! | a keep-alive connection sends its next head within the idle timeout | 60 s | closed |
-//! | the client takes what is written within the write timeout | 30 s | closed (a stalled subscriber) |
-//! | connections that are not streams yet ("pending") are capped in all, and per client address | 1024, 64 | closed at once |
-//! | at shutdown, requests in flight finish within the shutdown timeout | 5 s | cut |
-//! | an HTTP/2 connection answers pings; carries so many streams at once | 20 s, 100 | closed; refused streams |
-//!
-//! HTTP/2 is served over TLS when the client chooses it by ALPN, and in
-//! cleartext to a client that starts with its preface (h2c with prior
-//! knowledge, as proxies send); HTTP/1.1 otherwise.
+//! The rules a connection must keep, their defaults and what happens
+//! when it does not: [`ServeConfig`].
 //!
 //! A plain `GET` of the stream route
 //! ([`serve_with_streams`](Server::serve_with_streams)) is answered on a
@@ -179,7 +165,7 @@ impl Server {
     }
 
     /// Serves `service` on `listener` until `shutdown` resolves, each
-    /// connection a task of `executor`, under the [rules](self) of its
+    /// connection a task of `executor`, under the rules of its
     /// [`ServeConfig`]: HTTP/1.1, and HTTP/2 to clients that start with its
     /// preface. Each request carries its [`ClientAddr`] and its
     /// connection's [`ConnectionHandle`] in its extensions.

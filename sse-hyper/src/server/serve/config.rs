@@ -26,8 +26,24 @@ pub const DEFAULT_MAX_STREAMS_PER_CONNECTION: u32 = 100;
 /// take before the connection is closed (a vanished peer).
 pub const DEFAULT_HTTP2_PING: Duration = Duration::from_secs(20);
 
-/// The connection rules of a [`Server`](super::Server): see the
-/// [module](super) for what each does and its default.
+/// The connection rules of a [`Server`](super::Server).
+///
+/// What a connection may do, and what happens when it does not:
+///
+/// | rule | default | when broken |
+/// |---|---|---|
+/// | the first request head arrives within the head timeout of the accept | 10 s | closed |
+/// | a request head is at most so many bytes and header fields | 16 KiB, 64 | `431`, closed |
+/// | no `Content-Length` together with `Transfer-Encoding` | | `400`, closed |
+/// | a keep-alive connection sends its next head within the idle timeout | 60 s | closed |
+/// | the client takes what is written within the write timeout | 30 s | closed (a stalled subscriber) |
+/// | connections that are not streams yet ("pending") are capped in all, and per client address | 1024, 64 | closed at once |
+/// | at shutdown, requests in flight finish within the shutdown timeout | 5 s | cut |
+/// | an HTTP/2 connection answers pings; carries so many streams at once | 20 s, 100 | closed; refused streams |
+///
+/// HTTP/2 is served over TLS when the client chooses it by ALPN, and in
+/// cleartext to a client that starts with its preface (h2c with prior
+/// knowledge, as proxies send); HTTP/1.1 otherwise.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeConfig {
     pub(super) head_timeout: Duration,
