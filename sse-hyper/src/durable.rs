@@ -117,7 +117,6 @@ use futures_channel::oneshot;
 use sse_proto::Event;
 use sse_proto::publisher::{
     ChannelList, Channels, ConfigError, IdPrefix, Position, Publisher, PublisherConfig,
-    Subscription,
 };
 
 use crate::server::{
@@ -430,36 +429,6 @@ impl<P: Send + Sync + 'static> Backend<P> for DurablePublisher<P> {
         channels: &'a ChannelList<'a>,
     ) -> BackendFuture<'a, PublishReply> {
         Box::pin(answer(self.submit(event, channels)))
-    }
-
-    fn subscribe<'a>(
-        &'a self,
-        properties: P,
-        channels: &'a ChannelList<'a>,
-        last_event_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Option<Subscription<P>>> {
-        let subscribed = self
-            .inner
-            .publisher
-            .subscriber(properties)
-            .channels(channels)
-            .last_event_id(last_event_id)
-            .subscribe();
-        Box::pin(core::future::ready(
-            subscribed.map(Some).map_err(BackendError::from),
-        ))
-    }
-
-    fn close<'a>(
-        &'a self,
-        channels: &'a ChannelList<'a>,
-        farewell: Event<'a>,
-    ) -> BackendFuture<'a, usize> {
-        let closed = self
-            .inner
-            .publisher
-            .disconnect(channels, Some(farewell.into()));
-        Box::pin(core::future::ready(closed.map_err(BackendError::from)))
     }
 
     /// `durable`, with the writer's state as its link: down after a

@@ -140,23 +140,27 @@ impl Server {
     }
 
     /// Polls `GET path` until `ready` accepts the response (a health check
-    /// that says the Redis link is down, say), and returns it.
+    /// that says the Redis link is down, say), and returns it. An exchange
+    /// that fails (a connection the server had no room for) counts as not
+    /// ready yet.
     pub fn wait_for(&self, path: &str, what: &str, ready: impl Fn(&Response) -> bool) -> Response {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let response = self.request("GET", path, &[], b"");
-            if ready(&response) {
-                return response;
-            }
+            let last = match self.try_request("GET", path, &[], b"") {
+                Ok(response) if ready(&response) => return response,
+                Ok(response) => format!("{response:?}"),
+                Err(error) => error.to_string(),
+            };
             assert!(
                 Instant::now() < deadline,
-                "{what}: not within 20 s; last {path}: {response:?}"
+                "{what}: not within 20 s; last {path}: {last}"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// One request, read to the end of the response.
+    /// One request, read to the end of the response; panics if the
+    /// exchange fails.
     pub fn request(
         &self,
         method: &str,
@@ -164,10 +168,22 @@ impl Server {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Response {
-        let mut stream = TcpStream::connect(&self.address).expect("connect to the hub");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .expect("timeout");
+        self.try_request(method, path, headers, body)
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+    }
+
+    /// One request, read to the end of the response, or why the exchange
+    /// failed (a server that closes connections it has no room for resets
+    /// them).
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<Response> {
+        let mut stream = TcpStream::connect(&self.address)?;
+        stream.set_read_timeout(Some(Duration::from_secs(20)))?;
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nhost: {}\r\nconnection: close\r\ncontent-length: {}\r\n",
             self.address,
@@ -177,11 +193,11 @@ impl Server {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).expect("send head");
-        stream.write_all(body).expect("send body");
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body)?;
         let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the response");
-        Response::parse(&raw)
+        stream.read_to_end(&mut raw)?;
+        Ok(Response::parse(&raw))
     }
 
     /// Opens a stream and returns the socket after the response head.

@@ -186,20 +186,45 @@ pub trait Backend<P>: Send + Sync + 'static {
     /// `None` means "not now": the client should come back a little later
     /// (the endpoint answers with a stream holding only a `retry:` hint, so
     /// that browsers reconnect on their own).
+    ///
+    /// By default, from the local publisher, which resumes from its own
+    /// history.
     fn subscribe<'a>(
         &'a self,
         properties: P,
         channels: &'a ChannelList<'a>,
         last_event_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Option<Subscription<P>>>;
+    ) -> BackendFuture<'a, Option<Subscription<P>>>
+    where
+        P: Send + Sync + 'static,
+    {
+        let subscribed = self
+            .publisher()
+            .subscriber(properties)
+            .channels(channels)
+            .last_event_id(last_event_id)
+            .subscribe();
+        Box::pin(core::future::ready(
+            subscribed.map(Some).map_err(BackendError::from),
+        ))
+    }
 
     /// Ends the streams of `channels`' subscribers with `farewell`; how many
     /// were ended.
+    ///
+    /// By default, the local publisher's subscribers (a back end shared by
+    /// several nodes ends its own node's: each node ends its own).
     fn close<'a>(
         &'a self,
         channels: &'a ChannelList<'a>,
         farewell: Event<'a>,
-    ) -> BackendFuture<'a, usize>;
+    ) -> BackendFuture<'a, usize>
+    where
+        P: Send + Sync + 'static,
+    {
+        let closed = self.publisher().disconnect(channels, Some(farewell.into()));
+        Box::pin(core::future::ready(closed.map_err(BackendError::from)))
+    }
 
     /// The back end's state now.
     fn health(&self) -> BackendHealth;
@@ -242,31 +267,6 @@ impl<P: Send + Sync + 'static> Backend<P> for Publisher<P> {
         Box::pin(core::future::ready(published.map_err(BackendError::from)))
     }
 
-    fn subscribe<'a>(
-        &'a self,
-        properties: P,
-        channels: &'a ChannelList<'a>,
-        last_event_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Option<Subscription<P>>> {
-        let subscribed = self
-            .subscriber(properties)
-            .channels(channels)
-            .last_event_id(last_event_id)
-            .subscribe();
-        Box::pin(core::future::ready(
-            subscribed.map(Some).map_err(BackendError::from),
-        ))
-    }
-
-    fn close<'a>(
-        &'a self,
-        channels: &'a ChannelList<'a>,
-        farewell: Event<'a>,
-    ) -> BackendFuture<'a, usize> {
-        let closed = self.disconnect(channels, Some(farewell.into()));
-        Box::pin(core::future::ready(closed.map_err(BackendError::from)))
-    }
-
     fn health(&self) -> BackendHealth {
         BackendHealth::up("memory")
     }
@@ -292,7 +292,10 @@ impl<P, B: Backend<P> + ?Sized> Backend<P> for Arc<B> {
         properties: P,
         channels: &'a ChannelList<'a>,
         last_event_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Option<Subscription<P>>> {
+    ) -> BackendFuture<'a, Option<Subscription<P>>>
+    where
+        P: Send + Sync + 'static,
+    {
         (**self).subscribe(properties, channels, last_event_id)
     }
 
@@ -300,7 +303,10 @@ impl<P, B: Backend<P> + ?Sized> Backend<P> for Arc<B> {
         &'a self,
         channels: &'a ChannelList<'a>,
         farewell: Event<'a>,
-    ) -> BackendFuture<'a, usize> {
+    ) -> BackendFuture<'a, usize>
+    where
+        P: Send + Sync + 'static,
+    {
         (**self).close(channels, farewell)
     }
 

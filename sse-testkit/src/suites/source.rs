@@ -397,11 +397,13 @@ pub async fn source_counts_attempts_and_gives_up_after_max_attempts<
     R: TestRuntime,
     T: TestTransport<R::Rt>,
 >() {
-    // A port nobody listens on.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // A port held but not listened on: connecting is refused, and no other
+    // test can take the port while this one runs (as it could after a
+    // listener bound and dropped).
+    let held = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    held.bind(&any.into()).unwrap();
+    let addr = held.local_addr().unwrap().as_socket().unwrap();
     let mut source = T::builder(&format!("http://{addr}/"))
         .unwrap()
         .config(fast().with_max_attempts(Some(3)))

@@ -60,7 +60,10 @@ impl<P: Send + Sync + 'static> Backend<P> for RedisPublisher<P> {
         properties: P,
         channels: &'a ChannelList<'a>,
         last_event_id: Option<&'a str>,
-    ) -> BackendFuture<'a, Option<Subscription<P>>> {
+    ) -> BackendFuture<'a, Option<Subscription<P>>>
+    where
+        P: Send + Sync + 'static,
+    {
         Box::pin(async move {
             let subscribed = self
                 .subscriber(properties)
@@ -77,17 +80,6 @@ impl<P: Send + Sync + 'static> Backend<P> for RedisPublisher<P> {
                 Err(error) => Err(backend_error(error)),
             }
         })
-    }
-
-    /// Ends the streams of `channels` on this node (each node ends its own
-    /// subscribers' streams).
-    fn close<'a>(
-        &'a self,
-        channels: &'a ChannelList<'a>,
-        farewell: Event<'a>,
-    ) -> BackendFuture<'a, usize> {
-        let closed = self.publisher().disconnect(channels, Some(farewell.into()));
-        Box::pin(core::future::ready(closed.map_err(BackendError::from)))
     }
 
     fn health(&self) -> BackendHealth {
