@@ -276,6 +276,15 @@ impl Hub {
                 command = Command::new(sse);
                 command.args(["serve", "--host", "127.0.0.1", "--port", "0"]);
                 command.args(["--max-connections", "20000", "--log-level", "warn"]);
+                // The load comes from eight loopback addresses: the
+                // per-client caps meant for the internet would refuse it.
+                for cap in [
+                    "--max-streams-per-client",
+                    "--max-pending",
+                    "--max-pending-per-client",
+                ] {
+                    command.args([cap, "20000"]);
+                }
                 if let Some((url, prefix)) = &options.redis {
                     command.args(["--redis", url, "--redis-prefix", prefix]);
                 }
