@@ -71,6 +71,7 @@ mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
 mod event_buf;
+mod line_end;
 #[cfg(feature = "std")]
 pub mod publisher;
 mod text;
@@ -85,7 +86,7 @@ pub use defaults::{
     DEFAULT_KEEP_ALIVE, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_EVENT_TYPE_LEN, DEFAULT_MAX_ID_LEN,
     DEFAULT_READ_BUF_LEN, DEFAULT_RECONNECTION_TIME, DEFAULT_WRITE_BUF_LEN,
 };
-pub use encoder::{EncodeError, Encoder};
+pub use encoder::{BufferFull, EncodeBuf, EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
 pub use event_buf::{EventBuf, FrameBuf};
