@@ -1,6 +1,7 @@
 //! [`Decoder`]: the incremental `text/event-stream` parser.
 
 mod limits;
+mod lines;
 mod scan;
 
 use core::fmt;
@@ -11,7 +12,8 @@ pub use limits::{DecodeError, Limits};
 
 use crate::{Event, EventId, EventType, Frame, Text};
 use limits::Layout;
-use scan::{SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push};
+use lines::Lines;
+use scan::{SCAN_WINDOW, find_in_rest_of_line, known_field, push};
 
 /// The field a line sets, known once its name has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -375,32 +377,35 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 self.skip_bom(matched, input);
                 continue;
             }
-            // A line start is usually a short field line; the rest of a line
-            // already begun is usually long data.
-            let at_line_start = self.line_len == 0 && self.state == State::Name;
-            // A long line is taken a window at a time, so that each piece is
-            // still in cache when it is copied after the search.
-            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
-            let eol = if at_line_start {
-                find_line_end(window)
+            // At a line start, whole lines of the usual kinds take the fast
+            // path; the rest of a line already begun is usually long data.
+            let eol = if self.line_len == 0 && self.state == State::Name {
+                match self.lines(input) {
+                    Lines::Ready(ready) => return Some(Ok(ready)),
+                    Lines::Partial if input.is_empty() => return None,
+                    Lines::Partial => None,
+                    Lines::Other(eol) => {
+                        let (line, rest) = input.split_at(eol);
+                        // `rest` starts with the line end just found.
+                        let (&end, after_eol) = rest.split_first()?;
+                        if let Err(error) = self.whole_line(line, input) {
+                            *input = rest;
+                            return Some(Err(error));
+                        }
+                        self.after_cr = end == b'\r';
+                        *input = after_eol;
+                        if let Some(ready) = self.end_line() {
+                            return Some(ready);
+                        }
+                        continue;
+                    }
+                }
             } else {
-                find_in_rest_of_line(window)
+                // A long line is taken a window at a time, so that each piece
+                // is still in cache when it is copied after the search.
+                find_in_rest_of_line(input.get(..SCAN_WINDOW).unwrap_or(input))
             };
-            if let (true, Some(eol)) = (at_line_start, eol) {
-                let (line, rest) = input.split_at(eol);
-                // `rest` starts with the line end just found.
-                let (&end, after_eol) = rest.split_first()?;
-                if let Err(error) = self.whole_line(line, input) {
-                    *input = rest;
-                    return Some(Err(error));
-                }
-                self.after_cr = end == b'\r';
-                *input = after_eol;
-                if let Some(ready) = self.end_line() {
-                    return Some(ready);
-                }
-                continue;
-            }
+            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
             let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
             if let Err(error) = self.take_segment(segment) {
                 *input = rest;

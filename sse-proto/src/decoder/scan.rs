@@ -1,8 +1,9 @@
-//! Scanning for line ends and field names a word at a time, and copying
-//! short values as fixed-size blocks: the decoder's hot loops, apart from
-//! the state machine that uses them.
+//! Matching field names a word at a time, searching the rest of a line, and
+//! copying short values as fixed-size blocks: the decoder's hot loops, apart
+//! from the state machine that uses them (the search at a line start is
+//! `crate::line_end`, shared with the encoder).
 
-use memchr::memchr2;
+use memchr::{memchr, memchr2};
 
 use super::Field;
 
@@ -50,40 +51,6 @@ pub(super) fn known_field(window: &[u8]) -> Option<(Field, usize)> {
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 
-/// How many leading bytes of a line [`find_line_end`] checks a word at a
-/// time before it hands over to `memchr2`.
-const SHORT_LINE: usize = 32;
-
-/// The high bit of every byte of `word` that is zero, and no other bit.
-const fn zero_bytes(word: u64) -> u64 {
-    !(((word & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | word) & HIGH_BITS
-}
-
-/// The offset of the first CR or LF in `haystack`.
-///
-/// Field lines are short, and for a few dozen bytes calling `memchr2` costs
-/// more than looking: the first [`SHORT_LINE`] bytes are checked eight at a
-/// time in a register (the zero-byte test on the word XOR-ed with CR and
-/// with LF), the rest with `memchr2`.
-#[inline]
-pub(super) fn find_line_end(haystack: &[u8]) -> Option<usize> {
-    let mut words = haystack.chunks_exact(8);
-    for (i, word) in words.by_ref().take(SHORT_LINE / 8).enumerate() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let word = u64::from_le_bytes(bytes);
-        let ends = zero_bytes(word ^ (LOW_BITS * u64::from(b'\n')))
-            | zero_bytes(word ^ (LOW_BITS * u64::from(b'\r')));
-        if ends != 0 {
-            // Little-endian: the lowest set bit is the first byte.
-            return Some(i * 8 + (ends.trailing_zeros() / 8) as usize);
-        }
-    }
-    let checked = haystack.len() - words.remainder().len() - words.len() * 8;
-    let rest = haystack.get(checked..).unwrap_or_default();
-    find_in_rest_of_line(rest).map(|i| checked + i)
-}
-
 /// How much of a long line is searched and copied in one step.
 pub(super) const SCAN_WINDOW: usize = 32 * 1024;
 
@@ -101,7 +68,8 @@ pub(super) fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
     memchr2(b'\n', b'\r', haystack)
 }
 
-/// How many bytes [`push`] copies as one fixed-size block.
+/// How many bytes [`push`] copies as one fixed-size block: a short value
+/// in one block of 32, a value of up to 64 (a line of JSON) in one of 64.
 const BLOCK: usize = 32;
 
 /// Appends `bytes` to the region at `off` of capacity `cap` holding `len`
@@ -125,14 +93,27 @@ pub(super) fn push(
         return false;
     }
     let at = off + *len;
-    if bytes.len() <= BLOCK && *len + BLOCK <= cap {
-        let src: Option<&[u8; BLOCK]> = window.get(..BLOCK).and_then(|w| w.try_into().ok());
-        let dst: Option<&mut [u8; BLOCK]> =
-            buf.get_mut(at..at + BLOCK).and_then(|d| d.try_into().ok());
-        if let (Some(src), Some(dst)) = (src, dst) {
-            *dst = *src;
-            *len = new_len;
-            return true;
+    if bytes.len() <= 2 * BLOCK {
+        if bytes.len() <= BLOCK && *len + BLOCK <= cap {
+            if let (Some(src), Some(dst)) = (
+                window.first_chunk::<BLOCK>(),
+                buf.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<BLOCK>),
+            ) {
+                *dst = *src;
+                *len = new_len;
+                return true;
+            }
+        }
+        if *len + 2 * BLOCK <= cap {
+            if let (Some(src), Some(dst)) = (
+                window.first_chunk::<{ 2 * BLOCK }>(),
+                buf.get_mut(at..)
+                    .and_then(<[u8]>::first_chunk_mut::<{ 2 * BLOCK }>),
+            ) {
+                *dst = *src;
+                *len = new_len;
+                return true;
+            }
         }
     }
     match (buf.get_mut(at..off + new_len), bytes) {
@@ -151,28 +132,30 @@ pub(super) fn push(
     }
 }
 
+/// Whether `value` holds a NUL byte. Ids are short: up to 16 bytes are
+/// tested as two words in registers, no call.
+#[inline]
+pub(super) fn has_nul(value: &[u8]) -> bool {
+    const fn has_zero(word: u64) -> bool {
+        word.wrapping_sub(LOW_BITS) & !word & HIGH_BITS != 0
+    }
+    match (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        (Some(first), Some(last)) if value.len() <= 16 => {
+            has_zero(u64::from_le_bytes(*first)) | has_zero(u64::from_le_bytes(*last))
+        }
+        (None, _) => value.iter().fold(false, |nul, &b| nul | (b == 0)),
+        _ => memchr(0, value).is_some(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, Field, find_in_rest_of_line, find_line_end, known_field, push, zero_bytes};
+    use super::{BLOCK, Field, find_in_rest_of_line, has_nul, known_field, push};
 
-    /// The zero-byte test marks exactly the zero bytes, in every lane.
+    /// The search for the rest of a line finds what a plain search finds,
+    /// for every length and position.
     #[test]
-    fn zero_bytes_is_exact() {
-        for lane in 0..8 {
-            for byte in 0..=255u8 {
-                let mut bytes = [0x41u8; 8];
-                bytes[lane] = byte;
-                let marks = zero_bytes(u64::from_le_bytes(bytes));
-                let expected = if byte == 0 { 0x80u64 << (8 * lane) } else { 0 };
-                assert_eq!(marks, expected, "byte {byte:#x} in lane {lane}");
-            }
-        }
-    }
-
-    /// The word-at-a-time head and the `memchr2` tail find what a plain
-    /// search finds, for every length and position around both.
-    #[test]
-    fn find_line_end_agrees_with_a_plain_search() {
+    fn find_in_rest_of_line_agrees_with_a_plain_search() {
         for len in 0..80 {
             for end in [b'\n', b'\r'] {
                 for at in 0..=len {
@@ -186,13 +169,25 @@ mod tests {
                         *slot = b'\n';
                     }
                     let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-                    assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
                     assert_eq!(
                         find_in_rest_of_line(haystack),
                         plain,
                         "len {len}, end at {at}"
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn has_nul_finds_nul_anywhere() {
+        for len in 0..40 {
+            let clean = [0x80u8; 40];
+            assert!(!has_nul(&clean[..len]));
+            for at in 0..len {
+                let mut value = clean;
+                value[at] = 0;
+                assert!(has_nul(&value[..len]), "{len} {at}");
             }
         }
     }
@@ -224,14 +219,21 @@ mod tests {
     /// behind it and a block of room, and never past its region.
     #[test]
     fn push_copies_blocks_only_inside_the_region() {
-        for cap in [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK] {
-            for value_len in 0..=BLOCK + 1 {
-                for extra in [0, BLOCK] {
-                    let window: [u8; 3 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
+        for cap in [
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            2 * BLOCK - 1,
+            2 * BLOCK,
+            2 * BLOCK + 1,
+        ] {
+            for value_len in 0..=2 * BLOCK + 1 {
+                for extra in [0, BLOCK, 2 * BLOCK] {
+                    let window: [u8; 5 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
                     let window = &window[..value_len + extra];
                     let value = &window[..value_len];
                     // Region at 4..4 + cap, guarded on both sides.
-                    let mut buf = [0xEEu8; 4 + 2 * BLOCK + 4];
+                    let mut buf = [0xEEu8; 4 + 3 * BLOCK + 4];
                     let mut len = 0;
                     let fits = push(&mut buf, 4, cap, &mut len, value, window);
                     assert_eq!(fits, value_len <= cap);

@@ -1,0 +1,159 @@
+//! The decoder's fast path: whole lines of the common kinds (`data`, `id`,
+//! `event`, blank), taken one after the other from a line start without
+//! going through the state machine.
+//!
+//! Each line is found with one search, matched against the known field
+//! names with a few word compares, and stored with one copy: a `data` value
+//! is copied together with its line end, which becomes the LF that joins it
+//! to the next line (a CR is overwritten), so consecutive `data` lines cost
+//! no join step. A CRLF is consumed whole. Anything else (comments,
+//! `retry`, unknown fields, a value over its limit, a line cut by the end of
+//! the input) is left where it starts, for the state machine, which gives
+//! exactly the same result for it.
+
+use super::scan::{SCAN_WINDOW, has_nul, known_field, push};
+use super::{Decoder, Field, Ready};
+use crate::line_end;
+
+/// Where the fast path stopped.
+pub(super) enum Lines {
+    /// An event or another frame is ready.
+    Ready(Ready),
+    /// The input is used up, or holds only the start of a line.
+    Partial,
+    /// The input starts with a whole line for the state machine, which ends
+    /// at this offset.
+    Other(usize),
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
+    /// Takes whole lines from `input`, which starts at a line start (no
+    /// name or value begun, no CR just seen).
+    #[inline]
+    pub(super) fn lines(&mut self, input: &mut &[u8]) -> Lines {
+        loop {
+            let rest = *input;
+            let Some(&first) = rest.first() else {
+                return Lines::Partial;
+            };
+            if first == b'\n' || first == b'\r' {
+                *input = self.after_line_end(rest, 0);
+                if let Some(ready) = self.dispatch() {
+                    return Lines::Ready(ready);
+                }
+                continue;
+            }
+            let window = rest.get(..SCAN_WINDOW).unwrap_or(rest);
+            let Some(eol) = line_end::find(window) else {
+                return Lines::Partial;
+            };
+            let Some((field, name_len)) = known_field(rest) else {
+                return Lines::Other(eol);
+            };
+            // The name and colon hold no line break, so lie within the line.
+            let start = if rest.get(name_len) == Some(&b' ') {
+                name_len + 1
+            } else {
+                name_len
+            };
+            let stored = match field {
+                Field::Data => self.store_data(rest, start, eol),
+                Field::Id => self.store_id(rest, start, eol),
+                Field::Event => self.store_type(rest, start, eol),
+                Field::Retry | Field::Comment | Field::Ignore => false,
+            };
+            if !stored {
+                return Lines::Other(eol);
+            }
+            *input = self.after_line_end(rest, eol);
+        }
+    }
+
+    /// What follows the line end at `eol` in `rest`: a CRLF is taken whole,
+    /// and a CR last in the input leaves the decoder expecting a possible LF.
+    #[inline]
+    fn after_line_end<'i>(&mut self, rest: &'i [u8], eol: usize) -> &'i [u8] {
+        match rest.get(eol..) {
+            Some([b'\r', b'\n', after @ ..]) => after,
+            Some([b'\r']) => {
+                self.after_cr = true;
+                &[]
+            }
+            Some([_, after @ ..]) => after,
+            _ => &[],
+        }
+    }
+
+    /// Appends the value `rest[start..eol]` and an LF to the data; false,
+    /// changing nothing, if they do not fit.
+    #[inline]
+    fn store_data(&mut self, rest: &[u8], start: usize, eol: usize) -> bool {
+        // The value with its line end: one copy, the LF (or the CR that
+        // becomes one) included.
+        let (Some(with_end), Some(window)) = (rest.get(start..=eol), rest.get(start..)) else {
+            return false;
+        };
+        let buf = self.buf.as_mut();
+        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
+        if !push(buf, off, cap, &mut self.data_len, with_end, window) {
+            return false;
+        }
+        if with_end.last() == Some(&b'\r') {
+            if let Some(end) = buf.get_mut(off + self.data_len - 1) {
+                *end = b'\n';
+            }
+        }
+        true
+    }
+
+    /// Reads the id `rest[start..eol]`: it becomes the last event id of the
+    /// event unless it holds NUL. False, changing nothing, if it is too long.
+    #[inline]
+    fn store_id(&mut self, rest: &[u8], start: usize, eol: usize) -> bool {
+        let (Some(value), Some(window)) = (rest.get(start..eol), rest.get(start..)) else {
+            return false;
+        };
+        if value.len() > self.layout.id_cap {
+            return false;
+        }
+        let slot = self.free_id_slot();
+        let mut len = 0;
+        let off = self.layout.id_off(slot);
+        push(
+            self.buf.as_mut(),
+            off,
+            self.layout.id_cap,
+            &mut len,
+            value,
+            window,
+        );
+        self.id_lens[slot] = len;
+        self.id_scratch = slot;
+        if !has_nul(value) {
+            self.id_current = slot;
+        }
+        true
+    }
+
+    /// Sets the event type to `rest[start..eol]`; false, changing nothing,
+    /// if it is too long.
+    #[inline]
+    fn store_type(&mut self, rest: &[u8], start: usize, eol: usize) -> bool {
+        let (Some(value), Some(window)) = (rest.get(start..eol), rest.get(start..)) else {
+            return false;
+        };
+        if value.len() > self.layout.type_cap {
+            return false;
+        }
+        self.type_len = 0;
+        let (off, cap) = (self.layout.type_off, self.layout.type_cap);
+        push(
+            self.buf.as_mut(),
+            off,
+            cap,
+            &mut self.type_len,
+            value,
+            window,
+        )
+    }
+}
