@@ -8,6 +8,7 @@
 pub mod corpus;
 pub mod decode;
 pub mod encode;
+pub mod floor;
 pub mod report;
 
 #[cfg(test)]
