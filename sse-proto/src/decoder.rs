@@ -10,10 +10,10 @@ use memchr::memchr;
 
 pub use limits::{DecodeError, Limits};
 
-use crate::{Event, EventId, EventType, Frame, Text};
+use crate::{Event, EventId, EventType, Frame, Text, line_end};
 use limits::Layout;
 use lines::Lines;
-use scan::{SCAN_WINDOW, find_in_rest_of_line, known_field, push};
+use scan::{SCAN_WINDOW, known_field, push};
 
 /// The field a line sets, known once its name has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -401,9 +401,16 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                     }
                 }
             } else {
+                let data = State::Value {
+                    field: Field::Data,
+                    strip_space: false,
+                };
+                if self.state == data && self.continue_data(input) {
+                    continue;
+                }
                 // A long line is taken a window at a time, so that each piece
                 // is still in cache when it is copied after the search.
-                find_in_rest_of_line(input.get(..SCAN_WINDOW).unwrap_or(input))
+                line_end::find(input.get(..SCAN_WINDOW).unwrap_or(input))
             };
             let window = input.get(..SCAN_WINDOW).unwrap_or(input);
             let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));

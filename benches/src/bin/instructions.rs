@@ -33,6 +33,26 @@ fn measured_encode(runner: &mut encode::Runner, imp: encode::Impl) -> usize {
     runner.run(black_box(imp))
 }
 
+/// With `TIMES=n` in the environment, the measured run is repeated `n`
+/// times and the median time printed: a quick A/B check, not a benchmark.
+fn repeat(mut run: impl FnMut()) {
+    let times: usize = std::env::var("TIMES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut ns: Vec<u128> = (0..times)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            run();
+            start.elapsed().as_nanos()
+        })
+        .collect();
+    ns.sort_unstable();
+    if let Some(median) = ns.get(ns.len() / 2) {
+        println!("median {median} ns, min {} ns over {times} runs", ns[0]);
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -56,6 +76,7 @@ fn main() -> ExitCode {
             let expected = imp.expected(&corpus);
             assert_eq!(runner.run(imp, &chunks), expected);
             assert_eq!(measured_decode(&mut runner, imp, &chunks), expected);
+            repeat(|| assert_eq!(runner.run(imp, &chunks), expected));
         }
         ["encode", name, corpus_name] => {
             let Some(imp) = encode::Impl::ALL.into_iter().find(|i| i.name() == *name) else {
@@ -73,6 +94,7 @@ fn main() -> ExitCode {
             let expected = runner.expected();
             assert_eq!(runner.run(imp), expected);
             assert_eq!(measured_encode(&mut runner, imp), expected);
+            repeat(|| assert_eq!(runner.run(imp), expected));
         }
         _ => {
             eprintln!("usage: instructions decode <impl> <corpus> <chunk>|encode <impl> <corpus>");

@@ -12,7 +12,7 @@
 //! exactly the same result for it.
 
 use super::scan::{SCAN_WINDOW, has_nul, known_field, push};
-use super::{Decoder, Field, Ready};
+use super::{Decoder, Field, Ready, State};
 use crate::line_end;
 
 /// Where the fast path stopped.
@@ -45,6 +45,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             }
             let window = rest.get(..SCAN_WINDOW).unwrap_or(rest);
             let Some(eol) = line_end::find(window) else {
+                if window.len() == rest.len() && self.start_data(rest) {
+                    *input = &[];
+                }
                 return Lines::Partial;
             };
             let Some((field, name_len)) = known_field(rest) else {
@@ -67,6 +70,74 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             }
             *input = self.after_line_end(rest, eol);
         }
+    }
+
+    /// Goes on with a data value begun in an earlier chunk, up to and with
+    /// its line end if the window holds it. False, changing nothing, when
+    /// the state machine must take it (it does not fit).
+    #[inline]
+    pub(super) fn continue_data(&mut self, input: &mut &[u8]) -> bool {
+        let rest = *input;
+        let window = rest.get(..SCAN_WINDOW).unwrap_or(rest);
+        if let Some(eol) = line_end::find(window) {
+            if !self.store_data(rest, 0, eol) {
+                return false;
+            }
+            // The line is over, as `end_line` would leave it.
+            self.line_len = 0;
+            self.name_len = 0;
+            self.state = State::Name;
+            *input = self.after_line_end(rest, eol);
+            return true;
+        }
+        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
+        if !push(
+            self.buf.as_mut(),
+            off,
+            cap,
+            &mut self.data_len,
+            window,
+            rest,
+        ) {
+            return false;
+        }
+        self.line_len = self.line_len.saturating_add(window.len());
+        *input = rest.get(window.len()..).unwrap_or_default();
+        true
+    }
+
+    /// Begins a `data` line that the input cuts (`rest` holds no line end):
+    /// its value so far is stored and the next chunk goes on with it. False,
+    /// changing nothing, for any other line, or when it is too early to tell
+    /// whether a space follows the colon, or the value does not fit.
+    #[inline]
+    fn start_data(&mut self, rest: &[u8]) -> bool {
+        let Some((Field::Data, name_len)) = known_field(rest) else {
+            return false;
+        };
+        let start = match rest.get(name_len) {
+            Some(b' ') => name_len + 1,
+            Some(_) => name_len,
+            None => return false,
+        };
+        let value = rest.get(start..).unwrap_or_default();
+        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
+        if !push(
+            self.buf.as_mut(),
+            off,
+            cap,
+            &mut self.data_len,
+            value,
+            value,
+        ) {
+            return false;
+        }
+        self.line_len = rest.len();
+        self.state = State::Value {
+            field: Field::Data,
+            strip_space: false,
+        };
+        true
     }
 
     /// What follows the line end at `eol` in `rest`: a CRLF is taken whole,

@@ -1,9 +1,9 @@
-//! Matching field names a word at a time, searching the rest of a line, and
-//! copying short values as fixed-size blocks: the decoder's hot loops, apart
-//! from the state machine that uses them (the search at a line start is
-//! `crate::line_end`, shared with the encoder).
+//! Matching field names a word at a time and copying short values as
+//! fixed-size blocks: the decoder's hot loops, apart from the state machine
+//! that uses them (the search for line ends is `crate::line_end`, shared
+//! with the encoder).
 
-use memchr::{memchr, memchr2};
+use memchr::memchr;
 
 use super::Field;
 
@@ -51,22 +51,10 @@ pub(super) fn known_field(window: &[u8]) -> Option<(Field, usize)> {
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 
-/// How much of a long line is searched and copied in one step.
-pub(super) const SCAN_WINDOW: usize = 32 * 1024;
-
-/// Inputs shorter than this are searched byte by byte: the call to
-/// `memchr2` costs more (tiny chunks, the tail of a chunk).
-const TINY: usize = 16;
-
-/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
-/// haystack is tiny.
-#[inline]
-pub(super) fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < TINY {
-        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-    }
-    memchr2(b'\n', b'\r', haystack)
-}
+/// How much of a long line is searched and copied in one step: small
+/// enough that what the search read is still in the (level 2) cache when
+/// it is copied, large enough that each copy is one long `memcpy`.
+pub(super) const SCAN_WINDOW: usize = 256 * 1024;
 
 /// How many bytes [`push`] copies as one fixed-size block: a short value
 /// in one block of 32, a value of up to 64 (a line of JSON) in one of 64.
@@ -150,34 +138,7 @@ pub(super) fn has_nul(value: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, Field, find_in_rest_of_line, has_nul, known_field, push};
-
-    /// The search for the rest of a line finds what a plain search finds,
-    /// for every length and position.
-    #[test]
-    fn find_in_rest_of_line_agrees_with_a_plain_search() {
-        for len in 0..80 {
-            for end in [b'\n', b'\r'] {
-                for at in 0..=len {
-                    let mut haystack = [b'x'; 80];
-                    let haystack = &mut haystack[..len];
-                    if let Some(slot) = haystack.get_mut(at) {
-                        *slot = end;
-                    }
-                    // A second line end later must not matter.
-                    if let Some(slot) = haystack.get_mut(at + 9) {
-                        *slot = b'\n';
-                    }
-                    let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-                    assert_eq!(
-                        find_in_rest_of_line(haystack),
-                        plain,
-                        "len {len}, end at {at}"
-                    );
-                }
-            }
-        }
-    }
+    use super::{BLOCK, Field, has_nul, known_field, push};
 
     #[test]
     fn has_nul_finds_nul_anywhere() {
