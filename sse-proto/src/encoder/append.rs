@@ -286,14 +286,17 @@ mod tests {
     extern crate std;
     use std::vec::Vec;
 
-    use super::{EncodeBuf, WINDOW};
-    use crate::{EncodeError, Event, EventId, EventType, Frame, Text};
+    use super::EncodeBuf;
+    use crate::{EncodeError, Event, EventId, Frame};
 
     /// Every frame appends the same bytes as the slice encoder writes, after
     /// what the buffer already held.
     #[cfg(feature = "alloc")]
     #[test]
     fn appends_what_the_slice_encoder_writes() {
+        use super::WINDOW;
+        use crate::{EventType, Text};
+
         let mut long = std::vec![b'x'; 3 * WINDOW + 5];
         long[WINDOW - 1] = b'\r';
         long[WINDOW] = b'\n';
