@@ -5,6 +5,7 @@
 //! `publisher` for the fan-out publisher); run them with
 //! `cargo bench -p benches`.
 
+pub mod chart;
 pub mod corpus;
 pub mod decode;
 pub mod encode;
