@@ -255,6 +255,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// ```
     #[inline]
     pub fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
+        // Input a byte at a time, in the middle of a line: a few steps here
+        // rather than a call into the state machine.
+        if let [byte] = **input {
+            self.clear_yielded();
+            if self.take_byte(byte) {
+                *input = &[];
+                return Ok(false);
+            }
+        }
         match self.advance(input) {
             None => Ok(false),
             Some(Ok(Ready::Retry(ms))) => {
@@ -351,6 +360,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Clears what the caller has now seen.
+    #[inline]
     fn clear_yielded(&mut self) {
         match core::mem::replace(&mut self.yielded, Yielded::Nothing) {
             Yielded::Event => {

@@ -12,7 +12,7 @@
 //! exactly the same result for it.
 
 use super::scan::{SCAN_WINDOW, has_nul, known_field, push};
-use super::{Decoder, Field, Ready, State};
+use super::{Decoder, Field, MAX_NAME, Ready, State};
 use crate::line_end;
 
 /// Where the fast path stopped.
@@ -137,6 +137,84 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             field: Field::Data,
             strip_space: false,
         };
+        true
+    }
+
+    /// Takes a last byte of input in the middle of a line, when it is the
+    /// next byte of a field name, its colon, the space after it, or the next
+    /// byte of a `data`, `event` or `id` value: input that comes a byte at a
+    /// time, in a few steps instead of the state machine's. False, changing
+    /// nothing, for anything else.
+    #[inline]
+    pub(super) fn take_byte(&mut self, byte: u8) -> bool {
+        if byte == b'\n' || byte == b'\r' || self.after_cr {
+            return false;
+        }
+        let layout = self.layout;
+        let (off, len, cap) = match self.state {
+            State::Value { field, strip_space } => match field {
+                _ if strip_space && byte == b' ' => {
+                    self.state = State::Value {
+                        field,
+                        strip_space: false,
+                    };
+                    self.line_len += 1;
+                    return true;
+                }
+                Field::Data => (layout.data_off, self.data_len, layout.data_cap),
+                Field::Event => (layout.type_off, self.type_len, layout.type_cap),
+                Field::Id => {
+                    let slot = self.id_scratch;
+                    let len = self.id_lens.get(slot).copied().unwrap_or(usize::MAX);
+                    (layout.id_off(slot), len, layout.id_cap)
+                }
+                Field::Retry | Field::Comment | Field::Ignore => return false,
+            },
+            // A name byte before the sixth, which would make it unknown.
+            State::Name if byte != b':' && self.name_len < MAX_NAME => {
+                self.store_name(&[byte]);
+                self.line_len += 1;
+                return true;
+            }
+            // The colon after a name of up to five bytes.
+            State::Name if byte == b':' => {
+                let field = self.field(self.name.get(..self.name_len).unwrap_or_default());
+                self.enter(field);
+                self.line_len += 1;
+                return true;
+            }
+            _ => return false,
+        };
+        if len >= cap {
+            return false;
+        }
+        let Some(slot) = self.buf.as_mut().get_mut(off + len) else {
+            return false;
+        };
+        *slot = byte;
+        if let State::Value { field, .. } = self.state {
+            // The first byte of the value, which was not a space.
+            self.state = State::Value {
+                field,
+                strip_space: false,
+            };
+        }
+        match self.state {
+            State::Value {
+                field: Field::Event,
+                ..
+            } => self.type_len += 1,
+            State::Value {
+                field: Field::Id, ..
+            } => {
+                self.id_has_nul |= byte == 0;
+                if let Some(len) = self.id_lens.get_mut(self.id_scratch) {
+                    *len += 1;
+                }
+            }
+            _ => self.data_len += 1,
+        }
+        self.line_len += 1;
         true
     }
 
