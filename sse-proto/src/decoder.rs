@@ -13,7 +13,7 @@ pub use limits::{DecodeError, Limits};
 use crate::{Event, EventId, EventType, Frame, Text, line_end};
 use limits::Layout;
 use lines::Lines;
-use scan::{SCAN_WINDOW, known_field, push};
+use scan::{known_field, push};
 
 /// The field a line sets, known once its name has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +56,12 @@ enum Yielded {
     Comment,
     Retry(u64),
 }
+
+/// Reading the value of a `data` line, its leading space dealt with.
+const DATA_VALUE: State = State::Value {
+    field: Field::Data,
+    strip_space: false,
+};
 
 /// The longest known field name ("event", "retry").
 const MAX_NAME: usize = 5;
@@ -255,14 +261,22 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// ```
     #[inline]
     pub fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
-        // Input a byte at a time, in the middle of a line: a few steps here
-        // rather than a call into the state machine.
+        // Input a byte at a time in the middle of a line, and more of a data
+        // line that an earlier chunk began: a few steps here rather than a
+        // call into the state machine, as long as no frame can be ready.
+        self.clear_yielded();
         if let [byte] = **input {
-            self.clear_yielded();
             if self.take_byte(byte) {
                 *input = &[];
                 return Ok(false);
             }
+        } else if self.state == DATA_VALUE
+            && !self.after_cr
+            && !input.is_empty()
+            && self.continue_data(input)
+            && input.is_empty()
+        {
+            return Ok(false);
         }
         match self.advance(input) {
             None => Ok(false),
@@ -411,25 +425,20 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                     }
                 }
             } else {
-                let data = State::Value {
-                    field: Field::Data,
-                    strip_space: false,
-                };
-                if self.state == data && self.continue_data(input) {
+                if self.state == DATA_VALUE && self.continue_data(input) {
                     continue;
                 }
-                // A long line is taken a window at a time, so that each piece
-                // is still in cache when it is copied after the search.
-                line_end::find(input.get(..SCAN_WINDOW).unwrap_or(input))
+                // The rest of a line begun in an earlier chunk: one search
+                // over the whole input, then one copy of what belongs to it.
+                line_end::find(input)
             };
-            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
-            let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
+            let (segment, rest) = input.split_at(eol.unwrap_or(input.len()));
             if let Err(error) = self.take_segment(segment) {
                 *input = rest;
                 return Some(Err(error));
             }
             let (Some(_), Some((&end, after_eol))) = (eol, rest.split_first()) else {
-                // No line end in the window: the line goes on.
+                // No line end in the input: the line goes on.
                 *input = rest;
                 continue;
             };
@@ -820,19 +829,22 @@ mod tests {
     extern crate std;
     use std::vec::Vec;
 
-    use super::{Decoder, SCAN_WINDOW};
+    use super::Decoder;
+
+    /// A length around which the tests below put line ends.
+    const LONG: usize = 32 * 1024;
     use crate::Frame;
 
-    /// Lines longer than the search window, with their line end anywhere
-    /// around its edges (a CRLF split by it too), whatever the chunking.
+    /// Long lines, with their line end around chunk edges (a CRLF split by
+    /// one too), whatever the chunking.
     #[test]
-    fn long_lines_cross_the_scan_window() {
+    fn long_lines_whatever_the_chunking() {
         for (len, end) in [
-            (SCAN_WINDOW - 1, &b"\r\n"[..]),
-            (SCAN_WINDOW, b"\n"),
-            (SCAN_WINDOW + 1, b"\r"),
-            (SCAN_WINDOW - 7, b"\r"),
-            (3 * SCAN_WINDOW + 5, b"\r\n"),
+            (LONG - 1, &b"\r\n"[..]),
+            (LONG, b"\n"),
+            (LONG + 1, b"\r"),
+            (LONG - 7, b"\r"),
+            (3 * LONG + 5, b"\r\n"),
         ] {
             let mut input = b"data:".to_vec();
             input.resize(len, b'x');
@@ -841,8 +853,8 @@ mod tests {
             }
             let mut expected = std::vec![b'x'; len - 5];
             expected.extend_from_slice(b"\ny");
-            for chunk in [input.len(), 1000, SCAN_WINDOW, SCAN_WINDOW + 1] {
-                let mut decoder = Decoder::new(std::vec![0u8; 4 * SCAN_WINDOW + 4096]);
+            for chunk in [input.len(), 1000, LONG, LONG + 1] {
+                let mut decoder = Decoder::new(std::vec![0u8; 4 * LONG + 4096]);
                 let mut events = Vec::new();
                 for mut piece in input.chunks(chunk) {
                     while let Some(frame) = decoder.decode(&mut piece) {

@@ -11,7 +11,7 @@
 //! the input) is left where it starts, for the state machine, which gives
 //! exactly the same result for it.
 
-use super::scan::{SCAN_WINDOW, has_nul, known_field, push};
+use super::scan::{has_nul, known_field, push};
 use super::{Decoder, Field, MAX_NAME, Ready, State};
 use crate::line_end;
 
@@ -43,9 +43,8 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 }
                 continue;
             }
-            let window = rest.get(..SCAN_WINDOW).unwrap_or(rest);
-            let Some(eol) = line_end::find(window) else {
-                if window.len() == rest.len() && self.start_data(rest) {
+            let Some(eol) = line_end::find(rest) else {
+                if self.start_data(rest) {
                     *input = &[];
                 }
                 return Lines::Partial;
@@ -73,13 +72,18 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Goes on with a data value begun in an earlier chunk, up to and with
-    /// its line end if the window holds it. False, changing nothing, when
+    /// its line end if the input holds it. False, changing nothing, when
     /// the state machine must take it (it does not fit).
     #[inline]
     pub(super) fn continue_data(&mut self, input: &mut &[u8]) -> bool {
         let rest = *input;
-        let window = rest.get(..SCAN_WINDOW).unwrap_or(rest);
-        if let Some(eol) = line_end::find(window) {
+        // A line already long is likely to go on: straight to `memchr2`.
+        let eol = if self.line_len > line_end::SHORT {
+            memchr::memchr2(b'\n', b'\r', rest)
+        } else {
+            line_end::find(rest)
+        };
+        if let Some(eol) = eol {
             if !self.store_data(rest, 0, eol) {
                 return false;
             }
@@ -91,18 +95,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             return true;
         }
         let (off, cap) = (self.layout.data_off, self.layout.data_cap);
-        if !push(
-            self.buf.as_mut(),
-            off,
-            cap,
-            &mut self.data_len,
-            window,
-            rest,
-        ) {
+        if !push(self.buf.as_mut(), off, cap, &mut self.data_len, rest, rest) {
             return false;
         }
-        self.line_len = self.line_len.saturating_add(window.len());
-        *input = rest.get(window.len()..).unwrap_or_default();
+        self.line_len = self.line_len.saturating_add(rest.len());
+        *input = &[];
         true
     }
 

@@ -51,11 +51,6 @@ pub(super) fn known_field(window: &[u8]) -> Option<(Field, usize)> {
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 
-/// How much of a long line is searched and copied in one step: small
-/// enough that what the search read is still in the (level 2) cache when
-/// it is copied, large enough that each copy is one long `memcpy`.
-pub(super) const SCAN_WINDOW: usize = 256 * 1024;
-
 /// How many bytes [`push`] copies as one fixed-size block: a short value
 /// in one block of 32, a value of up to 64 (a line of JSON) in one of 64.
 const BLOCK: usize = 32;
