@@ -278,6 +278,14 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         {
             return Ok(false);
         }
+        // Whole lines of the usual kinds, from a line start.
+        if self.line_len == 0 && self.state == State::Name && !self.after_cr {
+            match self.lines(input) {
+                Lines::Ready(_) => return Ok(true),
+                Lines::Partial if input.is_empty() => return Ok(false),
+                Lines::Partial | Lines::Other(_) => {}
+            }
+        }
         match self.advance(input) {
             None => Ok(false),
             Some(Ok(Ready::Retry(ms))) => {

@@ -77,13 +77,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     #[inline]
     pub(super) fn continue_data(&mut self, input: &mut &[u8]) -> bool {
         let rest = *input;
-        // A line already long is likely to go on: straight to `memchr2`.
-        let eol = if self.line_len > line_end::SHORT {
-            memchr::memchr2(b'\n', b'\r', rest)
-        } else {
-            line_end::find(rest)
-        };
-        if let Some(eol) = eol {
+        if let Some(eol) = line_end::find(rest) {
             if !self.store_data(rest, 0, eol) {
                 return false;
             }
