@@ -39,12 +39,12 @@ use core::time::Duration;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_core::Stream;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http_body::{Body, Frame as BodyFrame, SizeHint};
 use sse_proto::FrameBuf;
-use sse_proto::publisher::Subscription;
+use sse_proto::publisher::{Chunk, Subscription};
 
 use crate::rt::Runtime;
 
@@ -65,16 +65,8 @@ pub use sse_proto::{DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME};
 fn keep_alive_comment() -> Bytes {
     static ENCODED: OnceLock<Bytes> = OnceLock::new();
     ENCODED
-        .get_or_init(|| encode(sse_proto::Frame::KEEP_ALIVE))
+        .get_or_init(|| Bytes::from_owner(Chunk::encode(sse_proto::Frame::KEEP_ALIVE)))
         .clone()
-}
-
-/// `frame`'s bytes, encoded in one pass into a buffer of their own.
-fn encode(frame: sse_proto::Frame<'_>) -> Bytes {
-    let mut buf = BytesMut::new();
-    // A `BytesMut` grows, so encoding cannot fail.
-    let _ = frame.encode_into(&mut buf);
-    buf.freeze()
 }
 
 /// The response headers of an event stream: `Content-Type:
@@ -118,10 +110,9 @@ where
     S::Item: Into<FrameBuf>,
 {
     fn poll_chunk(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        self.project()
-            .stream
-            .poll_next(cx)
-            .map(|event| event.map(|frame| encode(frame.into().as_frame())))
+        self.project().stream.poll_next(cx).map(|event| {
+            event.map(|frame| Bytes::from_owner(Chunk::encode(frame.into().as_frame())))
+        })
     }
 }
 
@@ -285,7 +276,8 @@ impl<R: Runtime> Body for SseBody<R> {
             this.started = true;
             this.timer = this.keep_alive.map(KeepAlive::new);
             if let Some(retry) = this.retry {
-                return this.data(encode(sse_proto::Frame::retry(retry)));
+                let chunk = Chunk::encode(sse_proto::Frame::retry(retry));
+                return this.data(Bytes::from_owner(chunk));
             }
         }
         match this.source.as_mut().poll_chunk(cx) {
