@@ -99,19 +99,44 @@ pub(super) fn push(
             }
         }
     }
-    match (buf.get_mut(at..off + new_len), bytes) {
-        // One byte at a time (tiny chunks): a store, not a call.
-        (Some([dst]), [byte]) => {
-            *dst = *byte;
+    match buf.get_mut(at..off + new_len) {
+        Some(dst) => {
+            copy(dst, bytes);
             *len = new_len;
             true
         }
-        (Some(dst), _) => {
-            dst.copy_from_slice(bytes);
-            *len = new_len;
-            true
+        None => false,
+    }
+}
+
+/// Copies `src` into `dst`, of the same length. Up to 64 bytes as two
+/// fixed-size copies that may overlap (moves, not a call to `memcpy`): the
+/// end of a chunk leaves short pieces with nothing to read past them.
+#[inline]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    /// The first and the last `N` bytes, which cover `src` when it holds
+    /// `N` to `2 * N` of them.
+    #[inline(always)]
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
         }
-        (None, _) => false,
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    if dst.len() != src.len() {
+        return;
+    }
+    match src.len() {
+        0 => {}
+        1 => dst.copy_from_slice(src),
+        2..=3 => ends::<2>(dst, src),
+        4..=7 => ends::<4>(dst, src),
+        8..=15 => ends::<8>(dst, src),
+        16..=31 => ends::<16>(dst, src),
+        32..=64 => ends::<32>(dst, src),
+        _ => dst.copy_from_slice(src),
     }
 }
 
@@ -134,6 +159,18 @@ pub(super) fn has_nul(value: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{BLOCK, Field, has_nul, known_field, push};
+
+    /// Short copies by their two ends cover every byte, for every length.
+    #[test]
+    fn copies_of_every_short_length_are_exact() {
+        let src: [u8; 200] = core::array::from_fn(|i| i as u8 ^ 0x5A);
+        for len in 0..200 {
+            let mut dst = [0u8; 200];
+            super::copy(&mut dst[..len], &src[..len]);
+            assert_eq!(dst[..len], src[..len], "{len}");
+            assert!(dst[len..].iter().all(|&b| b == 0), "{len}");
+        }
+    }
 
     #[test]
     fn has_nul_finds_nul_anywhere() {
