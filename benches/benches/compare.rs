@@ -166,12 +166,16 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     // Short by default, so that a round takes a few minutes; on a quiet
-    // machine pass `-- --measurement-time 5` for tighter figures.
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(10)
-        .configure_from_args();
+    // machine pass `-- --measurement-time 5` for tighter figures. A fresh
+    // `Criterion` per round: one that has seen a benchmark's name gives a
+    // second run of it another name (`#2`) and another directory.
+    let criterion = || {
+        Criterion::default()
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_millis(1500))
+            .sample_size(10)
+            .configure_from_args()
+    };
     let corpora = corpus::all();
     let encode_corpora = corpus::encode_all();
     let listing = std::env::args().any(|arg| arg == "--test" || arg == "--list");
@@ -181,14 +185,15 @@ fn main() {
             println!("round {round} of {rounds}");
         }
         let started = SystemTime::now();
+        let mut criterion = criterion();
         bench_decoders(&mut criterion, &corpora);
         bench_encoders(&mut criterion, &encode_corpora);
+        criterion.final_summary();
         if listing {
             return;
         }
         measured.push(report::read_round(&corpora, &encode_corpora, started));
     }
-    criterion.final_summary();
 
     let allocations = count_allocations(&corpora, &encode_corpora);
     let machine = Machine::now(load_before);
