@@ -178,6 +178,19 @@ fn main() {
     };
     let corpora = corpus::all();
     let encode_corpora = corpus::encode_all();
+    // Draw the tables and charts again from kept figures, measuring nothing.
+    if let Some(path) = std::env::var_os("SSE_BENCH_REPORT") {
+        let json = std::fs::read(&path).expect("a readable results file");
+        let json = serde_json::from_slice(&json).expect("a results file as report.rs writes it");
+        let report = report::Report::from_json(&corpora, &encode_corpora, &json)
+            .expect("a results file as report.rs writes it");
+        print!("{}", report.render());
+        match report.write_readme() {
+            Ok(written) => println!("benches/README.md updated: {written}"),
+            Err(error) => println!("benches/README.md not updated: {error}"),
+        }
+        return;
+    }
     let listing = std::env::args().any(|arg| arg == "--test" || arg == "--list");
     let mut measured = Vec::new();
     for round in 1..=rounds {

@@ -101,8 +101,10 @@ pub fn grouped_bars(
     if !low.is_finite() || high <= 0.0 {
         return Err("nothing to draw".into());
     }
-    let (low, high) = (low / 2.0, high * 2.0);
-    let root = SVGBackend::new(path, (WIDTH, 620)).into_drawing_area();
+    // A decade of room above the tallest bar for the legend.
+    let (low, high) = (low / 2.0, high * 10.0);
+    let width = WIDTH.max(120 * u32::try_from(groups.len()).unwrap_or(u32::MAX / 120));
+    let root = SVGBackend::new(path, (width, 620)).into_drawing_area();
     root.fill(&WHITE)?;
     let root = root.titled(title, (FONT, 22))?;
     let (root, footer) = with_footer(&root);
@@ -120,7 +122,7 @@ pub fn grouped_bars(
         .configure_mesh()
         .disable_x_mesh()
         .x_label_formatter(&|x| groups.get(category(*x)).cloned().unwrap_or_default())
-        .x_label_style((FONT, 13))
+        .x_label_style((FONT, 12))
         .y_desc(y_desc)
         .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
@@ -202,6 +204,7 @@ pub fn goals(
         })
         .y_label_style((FONT, 12))
         .x_desc("measured ÷ goal (1 = the goal; right of the line: met)")
+        .x_labels(8)
         .x_label_formatter(&|x| format!("{x:.2}"))
         .draw()?;
     for (r, (_, spread)) in rows.iter().enumerate() {

@@ -77,7 +77,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     #[inline]
     pub(super) fn continue_data(&mut self, input: &mut &[u8]) -> bool {
         let rest = *input;
-        if let Some(eol) = line_end::find(rest) {
+        // A line already long is likely to go on: past a short read, straight
+        // to `memchr2` (for a short read the word-at-a-time search is
+        // cheaper than its call).
+        let eol = if self.line_len > line_end::SHORT && rest.len() > line_end::SHORT {
+            memchr::memchr2(b'\n', b'\r', rest)
+        } else {
+            line_end::find(rest)
+        };
+        if let Some(eol) = eol {
             if !self.store_data(rest, 0, eol) {
                 return false;
             }
