@@ -149,6 +149,22 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         if byte == b'\n' || byte == b'\r' || self.after_cr {
             return false;
         }
+        // The most common: the next byte of a data value.
+        if self.state == super::DATA_VALUE && self.data_len < self.layout.data_cap {
+            let at = self.layout.data_off + self.data_len;
+            if let Some(slot) = self.buf.as_mut().get_mut(at) {
+                *slot = byte;
+                self.data_len += 1;
+                self.line_len += 1;
+                return true;
+            }
+        }
+        self.take_other_byte(byte)
+    }
+
+    /// [`take_byte`](Self::take_byte) for all but data bytes.
+    #[inline]
+    fn take_other_byte(&mut self, byte: u8) -> bool {
         let layout = self.layout;
         let (off, len, cap) = match self.state {
             State::Value { field, strip_space } => match field {
