@@ -180,6 +180,15 @@ fn main() {
     let encode_corpora = corpus::encode_all();
     // Draw the tables and charts again from kept figures, measuring nothing.
     if let Some(path) = std::env::var_os("SSE_BENCH_REPORT") {
+        // Cargo runs benches in the package's folder; the path may be given
+        // from the workspace's.
+        let path = std::path::PathBuf::from(path);
+        let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = if path.exists() {
+            path
+        } else {
+            workspace.join(path)
+        };
         let json = std::fs::read(&path).expect("a readable results file");
         let json = serde_json::from_slice(&json).expect("a results file as report.rs writes it");
         let report = report::Report::from_json(&corpora, &encode_corpora, &json)

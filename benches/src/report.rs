@@ -8,10 +8,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crate::chart::{self, Spread};
+mod draw;
+mod json;
+mod machine;
+
+pub use machine::{Machine, load_average};
+
+use crate::chart::Spread;
 use crate::corpus::{Corpus, EncodeCorpus, chunk_label};
 use crate::{decode, encode};
 
@@ -123,70 +129,6 @@ pub fn read_round(corpora: &[Corpus], encode_corpora: &[EncodeCorpus], since: Sy
 /// MiB per second for `bytes` in `ns`.
 fn mib_s(bytes: usize, ns: f64) -> f64 {
     bytes as f64 / ns * 1e9 / f64::from(1 << 20)
-}
-
-/// The machine, its load and the date, without which the figures mean
-/// nothing.
-#[derive(Clone, Debug)]
-pub struct Machine {
-    model: String,
-    cpus: usize,
-    load_before: String,
-    load_after: String,
-    date: String,
-}
-
-impl Machine {
-    /// The machine now; `load_before` from [`load_average`] at the start.
-    pub fn now(load_before: String) -> Self {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let model = cpuinfo
-            .lines()
-            .find_map(|line| line.strip_prefix("model name"))
-            .and_then(|rest| rest.split(':').nth(1))
-            .map_or("unknown CPU".to_string(), |m| m.trim().to_string());
-        Self {
-            model,
-            cpus: std::thread::available_parallelism().map_or(0, usize::from),
-            load_before,
-            load_after: load_average(),
-            date: date(SystemTime::now()),
-        }
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "{} ({} CPUs, shared), {}; load average {} at the start, {} at the end",
-            self.model, self.cpus, self.date, self.load_before, self.load_after
-        )
-    }
-}
-
-/// The 1, 5 and 15-minute load averages.
-pub fn load_average() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    load.split_whitespace()
-        .take(3)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// `time` as a UTC date, `YYYY-MM-DD`.
-fn date(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    // Days to a civil date (Howard Hinnant's algorithm).
-    let z = (secs / 86_400) as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// What a target compares, and what meets it.
@@ -572,223 +514,6 @@ impl Report {
         let _ = writeln!(out);
     }
 
-    /// Everything measured, as JSON: what `benches/results.json` keeps, so
-    /// that the tables and charts can be drawn again without measuring
-    /// (`SSE_BENCH_REPORT=benches/results.json`).
-    pub fn to_json(&self) -> serde_json::Value {
-        let rounds: Vec<serde_json::Value> = self
-            .rounds
-            .iter()
-            .map(|round| {
-                round
-                    .iter()
-                    .map(|((group, function), ns)| serde_json::json!([group, function, ns]))
-                    .collect()
-            })
-            .collect();
-        let allocations: Vec<serde_json::Value> = self
-            .allocations
-            .iter()
-            .map(|row| {
-                serde_json::json!({
-                    "direction": row.direction,
-                    "corpus": row.corpus,
-                    "chunks": row.chunks,
-                    "cells": row.cells.iter().map(|(name, calls, bytes)| serde_json::json!([name, calls, bytes])).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        serde_json::json!({
-            "machine": {
-                "model": self.machine.model,
-                "cpus": self.machine.cpus,
-                "load_before": self.machine.load_before,
-                "load_after": self.machine.load_after,
-                "date": self.machine.date,
-            },
-            "rounds": rounds,
-            "allocations": allocations,
-        })
-    }
-
-    /// A report from what [`to_json`](Self::to_json) wrote, for `corpora`.
-    pub fn from_json(
-        corpora: &[Corpus],
-        encode_corpora: &[EncodeCorpus],
-        json: &serde_json::Value,
-    ) -> Option<Self> {
-        let text = |v: &serde_json::Value| v.as_str().map(str::to_string);
-        let machine = &json["machine"];
-        let machine = Machine {
-            model: text(&machine["model"])?,
-            cpus: usize::try_from(machine["cpus"].as_u64()?).ok()?,
-            load_before: text(&machine["load_before"])?,
-            load_after: text(&machine["load_after"])?,
-            date: text(&machine["date"])?,
-        };
-        let rounds = json["rounds"]
-            .as_array()?
-            .iter()
-            .map(|round| {
-                round
-                    .as_array()?
-                    .iter()
-                    .map(|entry| Some(((text(&entry[0])?, text(&entry[1])?), entry[2].as_f64()?)))
-                    .collect::<Option<Round>>()
-            })
-            .collect::<Option<Vec<Round>>>()?;
-        // Names in the tables are the implementations' own `&'static str`s.
-        let names: Vec<&'static str> = decode::Impl::ALL
-            .iter()
-            .map(|i| i.name())
-            .chain(encode::Impl::ALL.iter().map(|i| i.name()))
-            .collect();
-        let known = |name: &str| names.iter().copied().find(|n| *n == name);
-        let corpus_name = |name: &str| {
-            corpora
-                .iter()
-                .map(|c| c.name)
-                .chain(encode_corpora.iter().map(|c| c.name))
-                .find(|n| *n == name)
-        };
-        let allocations = json["allocations"]
-            .as_array()?
-            .iter()
-            .map(|row| {
-                let direction = match row["direction"].as_str()? {
-                    "decode" => "decode",
-                    _ => "encode",
-                };
-                let mut parsed = AllocRow::new(
-                    direction,
-                    corpus_name(row["corpus"].as_str()?)?,
-                    row["chunks"].as_str()?,
-                );
-                for cell in row["cells"].as_array()? {
-                    parsed.cells.push((
-                        known(cell[0].as_str()?)?,
-                        cell[1].as_f64()?,
-                        cell[2].as_f64()?,
-                    ));
-                }
-                Some(parsed)
-            })
-            .collect::<Option<Vec<AllocRow>>>()?;
-        Some(Self::new(
-            corpora,
-            encode_corpora,
-            rounds,
-            allocations,
-            machine,
-        ))
-    }
-
-    /// Draws the four charts into `dir`.
-    pub fn write_charts(&self, dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
-        std::fs::create_dir_all(dir)?;
-        let caption = format!(
-            "{}. Median of {} rounds; black bars: lowest to highest round.",
-            self.machine.describe(),
-            self.rounds.len()
-        );
-        let rows: Vec<(String, Option<Spread>)> = self
-            .targets()
-            .iter()
-            .filter(|t| t.goal != 0.0)
-            .map(|t| (t.name.replace('`', ""), t.against_goal()))
-            .collect();
-        chart::goals(&dir.join("targets.svg"), "Targets", &caption, &rows)?;
-
-        let names: Vec<&str> = decode::Impl::ALL.iter().map(|i| i.name()).collect();
-        let mut groups = Vec::new();
-        let mut values = Vec::new();
-        for (name, _, bytes, chunks) in &self.corpora {
-            for &chunk in chunks {
-                let group = decode_group(name, chunk);
-                groups.push(format!("{name} {}", chunk_label(chunk)));
-                values.push(
-                    names
-                        .iter()
-                        .map(|n| self.speed(&group, n, *bytes))
-                        .collect(),
-                );
-            }
-        }
-        chart::grouped_bars(
-            &dir.join("decode.svg"),
-            "Decoding (higher is faster)",
-            &caption,
-            "MiB/s of input",
-            &groups,
-            &names,
-            &values,
-        )?;
-
-        let names: Vec<&str> = encode::Impl::ALL.iter().map(|i| i.name()).collect();
-        let groups: Vec<String> = self
-            .encode_corpora
-            .iter()
-            .map(|c| c.0.to_string())
-            .collect();
-        let values: Vec<Vec<Option<Spread>>> = self
-            .encode_corpora
-            .iter()
-            .map(|(name, _, bytes)| {
-                let group = encode_group(name);
-                names
-                    .iter()
-                    .map(|n| self.speed(&group, n, *bytes))
-                    .collect()
-            })
-            .collect();
-        chart::grouped_bars(
-            &dir.join("encode.svg"),
-            "Encoding (higher is faster)",
-            &caption,
-            "MiB/s of output",
-            &groups,
-            &names,
-            &values,
-        )?;
-
-        let names = self.alloc_names();
-        let groups: Vec<String> = self
-            .allocations
-            .iter()
-            .map(|row| match row.direction {
-                "encode" => format!("encode {}", row.corpus),
-                _ => format!("{} {}", row.corpus, row.chunks),
-            })
-            .collect();
-        let values: Vec<Vec<Option<Spread>>> = self
-            .allocations
-            .iter()
-            .map(|row| {
-                names
-                    .iter()
-                    .map(|name| {
-                        let calls = row.calls(name).filter(|&c| c > 0.0)?;
-                        Some(Spread {
-                            median: calls,
-                            min: calls,
-                            max: calls,
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        chart::grouped_bars(
-            &dir.join("allocations.svg"),
-            "Allocations per event (lower is better; no bar: none)",
-            &format!("{}. Counted once.", self.machine.describe()),
-            "allocation calls per event",
-            &groups,
-            &names,
-            &values,
-        )?;
-        Ok(())
-    }
-
     /// Replaces the results section of `benches/README.md`, redraws the
     /// charts and keeps the figures in `benches/results.json`, if every
     /// benchmark ran in every round; returns whether it did.
@@ -818,10 +543,10 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
-    use super::{AllocRow, Machine, Report, Round, date};
+    use super::{AllocRow, Machine, Report, Round};
 
     /// Two rounds in which ours takes `ours` ns and each other `(name, ns)`.
-    fn report(rounds: &[&[(&str, &str, f64)]]) -> Report {
+    pub(super) fn report(rounds: &[&[(&str, &str, f64)]]) -> Report {
         let mut row = AllocRow::new("decode", "small", "64B");
         row.push("sse-proto", 0, 0, 10);
         row.push("sse-stream", 30, 600, 10);
@@ -851,7 +576,7 @@ mod tests {
         }
     }
 
-    fn rounds() -> Report {
+    pub(super) fn rounds() -> Report {
         report(&[
             &[
                 ("decode-small-64B", "sse-proto", 100.0),
@@ -931,42 +656,5 @@ mod tests {
             assert!(svg.starts_with("<svg"), "{chart}");
             assert!(svg.contains("Test CPU"), "{chart}");
         }
-    }
-
-    #[test]
-    fn reports_are_drawn_again_from_their_json() {
-        use crate::corpus::{Corpus, EncodeCorpus};
-        let report = rounds();
-        let corpora = [Corpus {
-            name: "small",
-            description: "small events",
-            bytes: vec![0; 1 << 20],
-            events: 1,
-            data_bytes: 1,
-            max_event_len: 1,
-            chunk_sizes: &[64],
-        }];
-        let encode_corpora = [EncodeCorpus {
-            name: "small",
-            description: "small events",
-            events: Vec::new(),
-        }];
-        let again = Report::from_json(&corpora, &encode_corpora, &report.to_json()).unwrap();
-        assert_eq!(again.rounds, report.rounds);
-        assert_eq!(again.machine.describe(), report.machine.describe());
-        assert_eq!(again.targets().len(), report.targets().len());
-        assert_eq!(
-            again.allocations[0].calls("sse-stream"),
-            report.allocations[0].calls("sse-stream")
-        );
-    }
-
-    #[test]
-    fn dates_are_utc_calendar_dates() {
-        use std::time::{Duration, SystemTime};
-        let at = |secs| date(SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
-        assert_eq!(at(0), "1970-01-01");
-        assert_eq!(at(951_782_400), "2000-02-29");
-        assert_eq!(at(1_767_225_600), "2026-01-01");
     }
 }
