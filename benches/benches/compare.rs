@@ -1,6 +1,12 @@
 //! The whole comparison in one run: every decoder and encoder on the same
-//! corpora, the limits beside them, allocations per event, and the README
-//! table. `cargo bench -p benches` runs it; see `benches/README.md`.
+//! corpora, the floors and limits beside them, allocations per event, and
+//! the README's tables and charts. `cargo bench -p benches` runs it; see
+//! `benches/README.md`.
+//!
+//! The whole suite runs `SSE_BENCH_ROUNDS` times (5 by default), one round
+//! after the other, and every figure is the median of the rounds: on a
+//! shared machine one run can be off by 2×, and a slow patch then hits all
+//! implementations of a group alike rather than one of them.
 //!
 //! Every timed closure checks what came out (events and data bytes for
 //! decoders, bytes written for encoders), so a benchmark cannot go fast by
@@ -11,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, SystemTime};
 
 use benches::corpus::{self, Corpus, chunk_label};
-use benches::report::{self, AllocRow};
+use benches::report::{self, AllocRow, Machine};
 use benches::{decode, encode};
 use criterion::{Criterion, SamplingMode, Throughput};
 
@@ -153,29 +159,73 @@ fn count_allocations(corpora: &[Corpus], encode_corpora: &[corpus::EncodeCorpus]
 }
 
 fn main() {
-    let started = SystemTime::now();
-    // Short by default, so the suite takes a few minutes; on a quiet machine
-    // pass `-- --measurement-time 5` for tighter figures.
-    let mut criterion = Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(10)
-        .configure_from_args();
+    let load_before = report::load_average();
+    let rounds: usize = std::env::var("SSE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    // Short by default, so that a round takes a few minutes; on a quiet
+    // machine pass `-- --measurement-time 5` for tighter figures. A fresh
+    // `Criterion` per round: one that has seen a benchmark's name gives a
+    // second run of it another name (`#2`) and another directory.
+    let criterion = || {
+        Criterion::default()
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_millis(1500))
+            .sample_size(10)
+            .configure_from_args()
+    };
     let corpora = corpus::all();
     let encode_corpora = corpus::encode_all();
-    bench_decoders(&mut criterion, &corpora);
-    bench_encoders(&mut criterion, &encode_corpora);
-    criterion.final_summary();
-
-    if std::env::args().any(|arg| arg == "--test" || arg == "--list") {
+    // Draw the tables and charts again from kept figures, measuring nothing.
+    if let Some(path) = std::env::var_os("SSE_BENCH_REPORT") {
+        // Cargo runs benches in the package's folder; the path may be given
+        // from the workspace's.
+        let path = std::path::PathBuf::from(path);
+        let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let path = if path.exists() {
+            path
+        } else {
+            workspace.join(path)
+        };
+        let json = std::fs::read(&path).expect("a readable results file");
+        let json = serde_json::from_slice(&json).expect("a results file as report.rs writes it");
+        let report = report::Report::from_json(&corpora, &encode_corpora, &json)
+            .expect("a results file as report.rs writes it");
+        print!("{}", report.render());
+        match report.write_readme() {
+            Ok(written) => println!("benches/README.md updated: {written}"),
+            Err(error) => println!("benches/README.md not updated: {error}"),
+        }
         return;
     }
+    let listing = std::env::args().any(|arg| arg == "--test" || arg == "--list");
+    let mut measured = Vec::new();
+    for round in 1..=rounds {
+        if !listing {
+            println!("round {round} of {rounds}");
+        }
+        let started = SystemTime::now();
+        let mut criterion = criterion();
+        bench_decoders(&mut criterion, &corpora);
+        bench_encoders(&mut criterion, &encode_corpora);
+        criterion.final_summary();
+        if listing {
+            return;
+        }
+        measured.push(report::read_round(&corpora, &encode_corpora, started));
+    }
+
     let allocations = count_allocations(&corpora, &encode_corpora);
-    let report = report::Report::collect(&corpora, &encode_corpora, allocations, started);
+    let machine = Machine::now(load_before);
+    let report = report::Report::new(&corpora, &encode_corpora, measured, allocations, machine);
     print!("{}", report.render());
     match report.write_readme() {
-        Ok(true) => println!("benches/README.md updated"),
-        Ok(false) => println!("benches/README.md left alone: not every benchmark ran in this run"),
+        Ok(true) => println!("benches/README.md and benches/charts/ updated"),
+        Ok(false) => {
+            println!("benches/README.md left alone: not every benchmark ran in every round")
+        }
         Err(error) => println!("benches/README.md not updated: {error}"),
     }
 }

@@ -12,6 +12,7 @@ use sse_tokio::EventReader;
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::corpus::Corpus;
+use crate::floor::PlainDecoder;
 
 /// What a run produced, compared with what it must produce inside every
 /// timed closure.
@@ -38,6 +39,9 @@ pub enum Impl {
     SseParse,
     /// `eventsource-stream` 0.2 (`EventStream` over a stream of byte slices).
     EventsourceStream,
+    /// The floor: [`PlainDecoder`], `memchr2` per line and fields copied
+    /// into `Vec`s, without the spec's rules and limits; built once.
+    Plain,
     /// The limit: `memchr::memchr2` for CR and LF, once per line, over the
     /// same chunks.
     Memchr2PerLine,
@@ -47,12 +51,13 @@ pub enum Impl {
 
 impl Impl {
     /// Every decoder and limit, in table order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::SseProto,
         Self::SseTokio,
         Self::SseStream,
         Self::SseParse,
         Self::EventsourceStream,
+        Self::Plain,
         Self::Memchr2PerLine,
         Self::Memcpy,
     ];
@@ -65,6 +70,7 @@ impl Impl {
             Self::SseStream => "sse-stream",
             Self::SseParse => "sse-parse",
             Self::EventsourceStream => "eventsource-stream",
+            Self::Plain => "plain",
             Self::Memchr2PerLine => "memchr2-per-line",
             Self::Memcpy => "memcpy",
         }
@@ -115,6 +121,7 @@ impl Impl {
 pub struct Runner {
     decoder: Decoder<Box<[u8]>>,
     reader: EventReader<Chunks>,
+    plain: PlainDecoder,
     copy: Vec<u8>,
 }
 
@@ -130,6 +137,7 @@ impl Runner {
         Self {
             decoder: Decoder::with_capacity(corpus.max_event_len, Limits::new()),
             reader: EventReader::with_decoder(chunks, decoder),
+            plain: PlainDecoder::default(),
             copy: vec![0; corpus.bytes.len()],
         }
     }
@@ -142,6 +150,7 @@ impl Runner {
             Impl::SseStream => run_sse_stream(chunks),
             Impl::SseParse => run_sse_parse(chunks),
             Impl::EventsourceStream => run_eventsource_stream(chunks),
+            Impl::Plain => self.run_plain(chunks),
             Impl::Memchr2PerLine => run_memchr2(chunks),
             Impl::Memcpy => self.run_memcpy(chunks),
         }
@@ -162,6 +171,22 @@ impl Runner {
             }
         }
         self.decoder.finish();
+        out
+    }
+
+    fn run_plain(&mut self, chunks: &[&[u8]]) -> Outcome {
+        let mut out = Outcome {
+            events: 0,
+            bytes: 0,
+        };
+        let mut count = |_: &[u8], _: &[u8], data: &[u8]| {
+            out.events += 1;
+            out.bytes += data.len();
+        };
+        for chunk in chunks {
+            self.plain.feed(chunk, &mut count);
+        }
+        self.plain.finish();
         out
     }
 

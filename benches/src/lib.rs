@@ -5,9 +5,11 @@
 //! `publisher` for the fan-out publisher); run them with
 //! `cargo bench -p benches`.
 
+pub mod chart;
 pub mod corpus;
 pub mod decode;
 pub mod encode;
+pub mod floor;
 pub mod report;
 
 #[cfg(test)]

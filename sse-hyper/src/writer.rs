@@ -7,25 +7,28 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
-use sse_proto::{Encoder, Frame, Text};
+use sse_proto::{DEFAULT_WRITE_BUF_LEN, Frame, Text};
 
 use crate::Error;
 use crate::rt::Writes;
 
-/// The size of the buffer frames are encoded through.
-const WRITE_BUF_LEN: usize = 4 * 1024;
+/// The largest encoding buffer a writer keeps between frames: one grown
+/// for a larger frame goes back to [`DEFAULT_WRITE_BUF_LEN`] after it.
+const MAX_KEPT_BUF_LEN: usize = 64 * 1024;
 
 /// Writes a `text/event-stream` to a writer of the runtime `Rt`, encoding
-/// with [`sse_proto::Encoder`].
+/// with [`Frame::encode_into`].
 ///
 /// The writer is whatever the runtime writes to ([`Writes`]): a
 /// `tokio::io::AsyncWrite` as `sse_tokio::EventWriter<W>`, a
 /// `futures_io::AsyncWrite` as `sse_smol::EventWriter<W>`.
 ///
-/// Each frame goes out through a small fixed buffer, so events of any size
-/// are written without allocating. Nothing is buffered between frames:
-/// wrap the writer in the runtime's `BufWriter` to batch them, and call
-/// [`flush`](Self::flush) to push them out.
+/// Each frame is encoded in one pass into a buffer the writer keeps
+/// ([`DEFAULT_WRITE_BUF_LEN`] to start with), then written: no allocation
+/// per frame up to 64 KiB; a buffer grown for a larger frame is let go
+/// after it. Nothing is buffered between frames: wrap the writer in the
+/// runtime's `BufWriter` to batch them, and call [`flush`](Self::flush) to
+/// push them out.
 ///
 /// Cancel safety: a frame is written in several writes; dropping a `send`
 /// future part way leaves half a frame in the output.
@@ -47,7 +50,7 @@ const WRITE_BUF_LEN: usize = 4 * 1024;
 /// ```
 pub struct EventWriter<W, Rt> {
     writer: W,
-    buf: Box<[u8]>,
+    buf: Vec<u8>,
     runtime: PhantomData<fn() -> Rt>,
 }
 
@@ -64,7 +67,7 @@ impl<W: Unpin, Rt: Writes<W>> EventWriter<W, Rt> {
     pub fn new(writer: W) -> Self {
         Self {
             writer,
-            buf: vec![0; WRITE_BUF_LEN].into_boxed_slice(),
+            buf: Vec::with_capacity(DEFAULT_WRITE_BUF_LEN),
             runtime: PhantomData,
         }
     }
@@ -73,13 +76,14 @@ impl<W: Unpin, Rt: Writes<W>> EventWriter<W, Rt> {
     /// hint, or an owned [`EventBuf`](sse_proto::EventBuf) or
     /// [`FrameBuf`](sse_proto::FrameBuf) by reference.
     pub async fn send<'a>(&mut self, frame: impl Into<Frame<'a>>) -> Result<(), Error> {
-        let mut encoder = Encoder::new(frame);
-        while !encoder.is_done() {
-            let len = encoder.encode(&mut self.buf);
-            let encoded = self.buf.get(..len).unwrap_or_default();
-            write_all::<W, Rt>(&mut self.writer, encoded).await?;
+        self.buf.clear();
+        // A `Vec` grows, so encoding cannot fail.
+        let _ = frame.into().encode_into(&mut self.buf);
+        let written = write_all::<W, Rt>(&mut self.writer, &self.buf).await;
+        if self.buf.capacity() > MAX_KEPT_BUF_LEN {
+            self.buf = Vec::with_capacity(DEFAULT_WRITE_BUF_LEN);
         }
-        Ok(())
+        Ok(written?)
     }
 
     /// Writes a comment, such as a keep-alive; each line of `text` becomes a

@@ -1,6 +1,7 @@
 //! [`Decoder`]: the incremental `text/event-stream` parser.
 
 mod limits;
+mod lines;
 mod scan;
 
 use core::fmt;
@@ -9,9 +10,10 @@ use memchr::memchr;
 
 pub use limits::{DecodeError, Limits};
 
-use crate::{Event, EventId, EventType, Frame, Text};
+use crate::{Event, EventId, EventType, Frame, Text, line_end};
 use limits::Layout;
-use scan::{SCAN_WINDOW, find_in_rest_of_line, find_line_end, known_field, push};
+use lines::Lines;
+use scan::{known_field, push};
 
 /// The field a line sets, known once its name has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +56,12 @@ enum Yielded {
     Comment,
     Retry(u64),
 }
+
+/// Reading the value of a `data` line, its leading space dealt with.
+const DATA_VALUE: State = State::Value {
+    field: Field::Data,
+    strip_space: false,
+};
 
 /// The longest known field name ("event", "retry").
 const MAX_NAME: usize = 5;
@@ -253,6 +261,31 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// ```
     #[inline]
     pub fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
+        // Input a byte at a time in the middle of a line, and more of a data
+        // line that an earlier chunk began: a few steps here rather than a
+        // call into the state machine, as long as no frame can be ready.
+        self.clear_yielded();
+        if let [byte] = **input {
+            if self.take_byte(byte) {
+                *input = &[];
+                return Ok(false);
+            }
+        } else if self.state == DATA_VALUE
+            && !self.after_cr
+            && !input.is_empty()
+            && self.continue_data(input)
+            && input.is_empty()
+        {
+            return Ok(false);
+        }
+        // Whole lines of the usual kinds, from a line start.
+        if self.line_len == 0 && self.state == State::Name && !self.after_cr {
+            match self.lines(input) {
+                Lines::Ready(_) => return Ok(true),
+                Lines::Partial if input.is_empty() => return Ok(false),
+                Lines::Partial | Lines::Other(_) => {}
+            }
+        }
         match self.advance(input) {
             None => Ok(false),
             Some(Ok(Ready::Retry(ms))) => {
@@ -349,6 +382,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     }
 
     /// Clears what the caller has now seen.
+    #[inline]
     fn clear_yielded(&mut self) {
         match core::mem::replace(&mut self.yielded, Yielded::Nothing) {
             Yielded::Event => {
@@ -375,39 +409,44 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 self.skip_bom(matched, input);
                 continue;
             }
-            // A line start is usually a short field line; the rest of a line
-            // already begun is usually long data.
-            let at_line_start = self.line_len == 0 && self.state == State::Name;
-            // A long line is taken a window at a time, so that each piece is
-            // still in cache when it is copied after the search.
-            let window = input.get(..SCAN_WINDOW).unwrap_or(input);
-            let eol = if at_line_start {
-                find_line_end(window)
+            // At a line start, whole lines of the usual kinds take the fast
+            // path; the rest of a line already begun is usually long data.
+            let eol = if self.line_len == 0 && self.state == State::Name {
+                match self.lines(input) {
+                    Lines::Ready(ready) => return Some(Ok(ready)),
+                    Lines::Partial if input.is_empty() => return None,
+                    Lines::Partial => None,
+                    Lines::Other(eol) => {
+                        let (line, rest) = input.split_at(eol);
+                        // `rest` starts with the line end just found.
+                        let (&end, after_eol) = rest.split_first()?;
+                        if let Err(error) = self.whole_line(line, input) {
+                            *input = rest;
+                            return Some(Err(error));
+                        }
+                        self.after_cr = end == b'\r';
+                        *input = after_eol;
+                        if let Some(ready) = self.end_line() {
+                            return Some(ready);
+                        }
+                        continue;
+                    }
+                }
             } else {
-                find_in_rest_of_line(window)
+                if self.state == DATA_VALUE && self.continue_data(input) {
+                    continue;
+                }
+                // The rest of a line begun in an earlier chunk: one search
+                // over the whole input, then one copy of what belongs to it.
+                line_end::find(input)
             };
-            if let (true, Some(eol)) = (at_line_start, eol) {
-                let (line, rest) = input.split_at(eol);
-                // `rest` starts with the line end just found.
-                let (&end, after_eol) = rest.split_first()?;
-                if let Err(error) = self.whole_line(line, input) {
-                    *input = rest;
-                    return Some(Err(error));
-                }
-                self.after_cr = end == b'\r';
-                *input = after_eol;
-                if let Some(ready) = self.end_line() {
-                    return Some(ready);
-                }
-                continue;
-            }
-            let (segment, rest) = input.split_at(eol.unwrap_or(window.len()));
+            let (segment, rest) = input.split_at(eol.unwrap_or(input.len()));
             if let Err(error) = self.take_segment(segment) {
                 *input = rest;
                 return Some(Err(error));
             }
             let (Some(_), Some((&end, after_eol))) = (eol, rest.split_first()) else {
-                // No line end in the window: the line goes on.
+                // No line end in the input: the line goes on.
                 *input = rest;
                 continue;
             };
@@ -798,19 +837,22 @@ mod tests {
     extern crate std;
     use std::vec::Vec;
 
-    use super::{Decoder, SCAN_WINDOW};
+    use super::Decoder;
+
+    /// A length around which the tests below put line ends.
+    const LONG: usize = 32 * 1024;
     use crate::Frame;
 
-    /// Lines longer than the search window, with their line end anywhere
-    /// around its edges (a CRLF split by it too), whatever the chunking.
+    /// Long lines, with their line end around chunk edges (a CRLF split by
+    /// one too), whatever the chunking.
     #[test]
-    fn long_lines_cross_the_scan_window() {
+    fn long_lines_whatever_the_chunking() {
         for (len, end) in [
-            (SCAN_WINDOW - 1, &b"\r\n"[..]),
-            (SCAN_WINDOW, b"\n"),
-            (SCAN_WINDOW + 1, b"\r"),
-            (SCAN_WINDOW - 7, b"\r"),
-            (3 * SCAN_WINDOW + 5, b"\r\n"),
+            (LONG - 1, &b"\r\n"[..]),
+            (LONG, b"\n"),
+            (LONG + 1, b"\r"),
+            (LONG - 7, b"\r"),
+            (3 * LONG + 5, b"\r\n"),
         ] {
             let mut input = b"data:".to_vec();
             input.resize(len, b'x');
@@ -819,8 +861,8 @@ mod tests {
             }
             let mut expected = std::vec![b'x'; len - 5];
             expected.extend_from_slice(b"\ny");
-            for chunk in [input.len(), 1000, SCAN_WINDOW, SCAN_WINDOW + 1] {
-                let mut decoder = Decoder::new(std::vec![0u8; 4 * SCAN_WINDOW + 4096]);
+            for chunk in [input.len(), 1000, LONG, LONG + 1] {
+                let mut decoder = Decoder::new(std::vec![0u8; 4 * LONG + 4096]);
                 let mut events = Vec::new();
                 for mut piece in input.chunks(chunk) {
                     while let Some(frame) = decoder.decode(&mut piece) {

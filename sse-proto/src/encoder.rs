@@ -1,5 +1,8 @@
-//! Encoding frames into caller buffers: [`Frame::encode`] in one go, or
+//! Encoding frames into caller buffers: [`Frame::encode`] into a slice in
+//! one go, [`Frame::encode_into`] onto the end of a growing buffer, or
 //! [`Encoder`] through a buffer of any size.
+
+mod append;
 
 use core::fmt;
 use core::time::Duration;
@@ -7,6 +10,8 @@ use core::time::Duration;
 use memchr::{memchr, memchr2};
 
 use crate::{Event, Frame, Text};
+
+pub use append::{BufferFull, EncodeBuf};
 
 /// Why a frame could not be encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,6 +125,31 @@ impl<'a> Frame<'a> {
         let written = self.encoder().encode(out);
         debug_assert_eq!(written, required, "encoded_len and Encoder disagree");
         Ok(written)
+    }
+
+    /// Appends the frame to `buf` (a `Vec<u8>`, a `BytesMut`, a
+    /// `heapless::Vec`: see [`EncodeBuf`]) and returns the number of bytes
+    /// appended, always [`encoded_len`](Self::encoded_len).
+    ///
+    /// One pass over the data, which splits it into lines and copies them;
+    /// nothing is zero-filled first. This is the encoder for a server's
+    /// write buffer. A buffer of fixed capacity that cannot take the whole
+    /// frame is left as it was, and the error says how long the frame is.
+    ///
+    /// ```
+    /// # #[cfg(feature = "alloc")] {
+    /// use sse_proto::{Event, EventId, Frame};
+    ///
+    /// let mut buf = Vec::new(); // feature `alloc`
+    /// Event::new("a\r\nb").with_id(EventId::new("1")?).encode_into(&mut buf)?;
+    /// Frame::comment("keep-alive").encode_into(&mut buf)?;
+    /// assert_eq!(buf, b"id: 1\ndata: a\ndata: b\n\n: keep-alive\n");
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[inline]
+    pub fn encode_into<B: EncodeBuf + ?Sized>(&self, buf: &mut B) -> Result<usize, EncodeError> {
+        append::encode_into(self, buf)
     }
 
     /// A resumable encoding of this frame, which writes it through buffers of

@@ -48,10 +48,15 @@
 //! # Features
 //!
 //! - `alloc`: heap conveniences (`EventBuf` and `FrameBuf`, an owned event
-//!   and frame; [`Text::to_string_lossy`]; `Decoder::with_capacity`).
+//!   and frame; [`Text::to_string_lossy`]; `Decoder::with_capacity`), and
+//!   [`EncodeBuf`] for `Vec<u8>`.
 //! - `std`: `alloc`, plus memchr's run-time detection of SIMD instructions,
 //!   and the fan-out [`publisher`] (`Publisher`, `Subscription`), which both
 //!   adapters re-export.
+//! - `heapless`: `HeaplessEvent` and `HeaplessFrame`, an owned event and
+//!   frame of fixed capacity for programs without a heap (no `alloc`
+//!   needed), and [`EncodeBuf`] for `heapless::Vec`.
+//! - `bytes`: [`EncodeBuf`] for `bytes::BytesMut` (with `std`).
 //!
 //! With no features the crate uses neither `std` nor `alloc`, so the compiler
 //! itself proves that it cannot allocate.
@@ -71,6 +76,9 @@ mod encoder;
 mod event;
 #[cfg(feature = "alloc")]
 mod event_buf;
+#[cfg(feature = "heapless")]
+mod heapless_event;
+mod line_end;
 #[cfg(feature = "std")]
 pub mod publisher;
 mod text;
@@ -85,10 +93,12 @@ pub use defaults::{
     DEFAULT_KEEP_ALIVE, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_EVENT_TYPE_LEN, DEFAULT_MAX_ID_LEN,
     DEFAULT_READ_BUF_LEN, DEFAULT_RECONNECTION_TIME, DEFAULT_WRITE_BUF_LEN,
 };
-pub use encoder::{EncodeError, Encoder};
+pub use encoder::{BufferFull, EncodeBuf, EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};
 #[cfg(feature = "alloc")]
 pub use event_buf::{EventBuf, FrameBuf};
+#[cfg(feature = "heapless")]
+pub use heapless_event::{CapacityError, HeaplessEvent, HeaplessFrame};
 #[cfg(feature = "std")]
 pub use publisher::{Publisher, Subscription};
 pub use text::Text;

@@ -97,12 +97,10 @@ impl<'a, T: Into<Frame<'a>>> tokio_util::codec::Encoder<T> for EventCodec {
     type Error = io::Error;
 
     fn encode(&mut self, item: T, dst: &mut BytesMut) -> Result<(), io::Error> {
-        let frame = item.into();
-        let start = dst.len();
-        dst.resize(start + frame.encoded_len(), 0);
-        let out = dst.get_mut(start..).unwrap_or_default();
-        // `out` is exactly `encoded_len` bytes, so encoding cannot fail.
-        frame.encode(out).map_err(io::Error::other)?;
-        Ok(())
+        // Appended in one pass; a `BytesMut` grows, so this cannot fail.
+        item.into()
+            .encode_into(dst)
+            .map(|_| ())
+            .map_err(io::Error::other)
     }
 }

@@ -1,8 +1,9 @@
-//! Scanning for line ends and field names a word at a time, and copying
-//! short values as fixed-size blocks: the decoder's hot loops, apart from
-//! the state machine that uses them.
+//! Matching field names a word at a time and copying short values as
+//! fixed-size blocks: the decoder's hot loops, apart from the state machine
+//! that uses them (the search for line ends is `crate::line_end`, shared
+//! with the encoder).
 
-use memchr::memchr2;
+use memchr::memchr;
 
 use super::Field;
 
@@ -50,58 +51,8 @@ pub(super) fn known_field(window: &[u8]) -> Option<(Field, usize)> {
 const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
 const LOW_BITS: u64 = 0x0101_0101_0101_0101;
 
-/// How many leading bytes of a line [`find_line_end`] checks a word at a
-/// time before it hands over to `memchr2`.
-const SHORT_LINE: usize = 32;
-
-/// The high bit of every byte of `word` that is zero, and no other bit.
-const fn zero_bytes(word: u64) -> u64 {
-    !(((word & !HIGH_BITS).wrapping_add(!HIGH_BITS)) | word) & HIGH_BITS
-}
-
-/// The offset of the first CR or LF in `haystack`.
-///
-/// Field lines are short, and for a few dozen bytes calling `memchr2` costs
-/// more than looking: the first [`SHORT_LINE`] bytes are checked eight at a
-/// time in a register (the zero-byte test on the word XOR-ed with CR and
-/// with LF), the rest with `memchr2`.
-#[inline]
-pub(super) fn find_line_end(haystack: &[u8]) -> Option<usize> {
-    let mut words = haystack.chunks_exact(8);
-    for (i, word) in words.by_ref().take(SHORT_LINE / 8).enumerate() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(word);
-        let word = u64::from_le_bytes(bytes);
-        let ends = zero_bytes(word ^ (LOW_BITS * u64::from(b'\n')))
-            | zero_bytes(word ^ (LOW_BITS * u64::from(b'\r')));
-        if ends != 0 {
-            // Little-endian: the lowest set bit is the first byte.
-            return Some(i * 8 + (ends.trailing_zeros() / 8) as usize);
-        }
-    }
-    let checked = haystack.len() - words.remainder().len() - words.len() * 8;
-    let rest = haystack.get(checked..).unwrap_or_default();
-    find_in_rest_of_line(rest).map(|i| checked + i)
-}
-
-/// How much of a long line is searched and copied in one step.
-pub(super) const SCAN_WINDOW: usize = 32 * 1024;
-
-/// Inputs shorter than this are searched byte by byte: the call to
-/// `memchr2` costs more (tiny chunks, the tail of a chunk).
-const TINY: usize = 16;
-
-/// The offset of the first CR or LF in `haystack`, with `memchr2` unless the
-/// haystack is tiny.
-#[inline]
-pub(super) fn find_in_rest_of_line(haystack: &[u8]) -> Option<usize> {
-    if haystack.len() < TINY {
-        return haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-    }
-    memchr2(b'\n', b'\r', haystack)
-}
-
-/// How many bytes [`push`] copies as one fixed-size block.
+/// How many bytes [`push`] copies as one fixed-size block: a short value
+/// in one block of 32, a value of up to 64 (a line of JSON) in one of 64.
 const BLOCK: usize = 32;
 
 /// Appends `bytes` to the region at `off` of capacity `cap` holding `len`
@@ -125,74 +76,111 @@ pub(super) fn push(
         return false;
     }
     let at = off + *len;
-    if bytes.len() <= BLOCK && *len + BLOCK <= cap {
-        let src: Option<&[u8; BLOCK]> = window.get(..BLOCK).and_then(|w| w.try_into().ok());
-        let dst: Option<&mut [u8; BLOCK]> =
-            buf.get_mut(at..at + BLOCK).and_then(|d| d.try_into().ok());
-        if let (Some(src), Some(dst)) = (src, dst) {
-            *dst = *src;
-            *len = new_len;
-            return true;
+    if bytes.len() <= 2 * BLOCK {
+        if bytes.len() <= BLOCK && *len + BLOCK <= cap {
+            if let (Some(src), Some(dst)) = (
+                window.first_chunk::<BLOCK>(),
+                buf.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<BLOCK>),
+            ) {
+                *dst = *src;
+                *len = new_len;
+                return true;
+            }
+        }
+        if *len + 2 * BLOCK <= cap {
+            if let (Some(src), Some(dst)) = (
+                window.first_chunk::<{ 2 * BLOCK }>(),
+                buf.get_mut(at..)
+                    .and_then(<[u8]>::first_chunk_mut::<{ 2 * BLOCK }>),
+            ) {
+                *dst = *src;
+                *len = new_len;
+                return true;
+            }
         }
     }
-    match (buf.get_mut(at..off + new_len), bytes) {
-        // One byte at a time (tiny chunks): a store, not a call.
-        (Some([dst]), [byte]) => {
-            *dst = *byte;
+    match buf.get_mut(at..off + new_len) {
+        Some(dst) => {
+            copy(dst, bytes);
             *len = new_len;
             true
         }
-        (Some(dst), _) => {
-            dst.copy_from_slice(bytes);
-            *len = new_len;
-            true
+        None => false,
+    }
+}
+
+/// Copies `src` into `dst`, of the same length. Up to 64 bytes as two
+/// fixed-size copies that may overlap (moves, not a call to `memcpy`): the
+/// end of a chunk leaves short pieces with nothing to read past them.
+#[inline]
+fn copy(dst: &mut [u8], src: &[u8]) {
+    /// The first and the last `N` bytes, which cover `src` when it holds
+    /// `N` to `2 * N` of them.
+    #[inline(always)]
+    fn ends<const N: usize>(dst: &mut [u8], src: &[u8]) {
+        if let (Some(d), Some(s)) = (dst.first_chunk_mut::<N>(), src.first_chunk::<N>()) {
+            *d = *s;
         }
-        (None, _) => false,
+        if let (Some(d), Some(s)) = (dst.last_chunk_mut::<N>(), src.last_chunk::<N>()) {
+            *d = *s;
+        }
+    }
+    if dst.len() != src.len() {
+        return;
+    }
+    match src.len() {
+        0 => {}
+        1 => dst.copy_from_slice(src),
+        2..=3 => ends::<2>(dst, src),
+        4..=7 => ends::<4>(dst, src),
+        8..=15 => ends::<8>(dst, src),
+        16..=31 => ends::<16>(dst, src),
+        32..=64 => ends::<32>(dst, src),
+        _ => dst.copy_from_slice(src),
+    }
+}
+
+/// Whether `value` holds a NUL byte. Ids are short: up to 16 bytes are
+/// tested as two words in registers, no call.
+#[inline]
+pub(super) fn has_nul(value: &[u8]) -> bool {
+    const fn has_zero(word: u64) -> bool {
+        word.wrapping_sub(LOW_BITS) & !word & HIGH_BITS != 0
+    }
+    match (value.first_chunk::<8>(), value.last_chunk::<8>()) {
+        (Some(first), Some(last)) if value.len() <= 16 => {
+            has_zero(u64::from_le_bytes(*first)) | has_zero(u64::from_le_bytes(*last))
+        }
+        (None, _) => value.iter().fold(false, |nul, &b| nul | (b == 0)),
+        _ => memchr(0, value).is_some(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{BLOCK, Field, find_in_rest_of_line, find_line_end, known_field, push, zero_bytes};
+    use super::{BLOCK, Field, has_nul, known_field, push};
 
-    /// The zero-byte test marks exactly the zero bytes, in every lane.
+    /// Short copies by their two ends cover every byte, for every length.
     #[test]
-    fn zero_bytes_is_exact() {
-        for lane in 0..8 {
-            for byte in 0..=255u8 {
-                let mut bytes = [0x41u8; 8];
-                bytes[lane] = byte;
-                let marks = zero_bytes(u64::from_le_bytes(bytes));
-                let expected = if byte == 0 { 0x80u64 << (8 * lane) } else { 0 };
-                assert_eq!(marks, expected, "byte {byte:#x} in lane {lane}");
-            }
+    fn copies_of_every_short_length_are_exact() {
+        let src: [u8; 200] = core::array::from_fn(|i| i as u8 ^ 0x5A);
+        for len in 0..200 {
+            let mut dst = [0u8; 200];
+            super::copy(&mut dst[..len], &src[..len]);
+            assert_eq!(dst[..len], src[..len], "{len}");
+            assert!(dst[len..].iter().all(|&b| b == 0), "{len}");
         }
     }
 
-    /// The word-at-a-time head and the `memchr2` tail find what a plain
-    /// search finds, for every length and position around both.
     #[test]
-    fn find_line_end_agrees_with_a_plain_search() {
-        for len in 0..80 {
-            for end in [b'\n', b'\r'] {
-                for at in 0..=len {
-                    let mut haystack = [b'x'; 80];
-                    let haystack = &mut haystack[..len];
-                    if let Some(slot) = haystack.get_mut(at) {
-                        *slot = end;
-                    }
-                    // A second line end later must not matter.
-                    if let Some(slot) = haystack.get_mut(at + 9) {
-                        *slot = b'\n';
-                    }
-                    let plain = haystack.iter().position(|&b| b == b'\n' || b == b'\r');
-                    assert_eq!(find_line_end(haystack), plain, "len {len}, end at {at}");
-                    assert_eq!(
-                        find_in_rest_of_line(haystack),
-                        plain,
-                        "len {len}, end at {at}"
-                    );
-                }
+    fn has_nul_finds_nul_anywhere() {
+        for len in 0..40 {
+            let clean = [0x80u8; 40];
+            assert!(!has_nul(&clean[..len]));
+            for at in 0..len {
+                let mut value = clean;
+                value[at] = 0;
+                assert!(has_nul(&value[..len]), "{len} {at}");
             }
         }
     }
@@ -224,14 +212,21 @@ mod tests {
     /// behind it and a block of room, and never past its region.
     #[test]
     fn push_copies_blocks_only_inside_the_region() {
-        for cap in [BLOCK - 1, BLOCK, BLOCK + 1, 2 * BLOCK] {
-            for value_len in 0..=BLOCK + 1 {
-                for extra in [0, BLOCK] {
-                    let window: [u8; 3 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
+        for cap in [
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            2 * BLOCK - 1,
+            2 * BLOCK,
+            2 * BLOCK + 1,
+        ] {
+            for value_len in 0..=2 * BLOCK + 1 {
+                for extra in [0, BLOCK, 2 * BLOCK] {
+                    let window: [u8; 5 * BLOCK] = core::array::from_fn(|i| i as u8 + 1);
                     let window = &window[..value_len + extra];
                     let value = &window[..value_len];
                     // Region at 4..4 + cap, guarded on both sides.
-                    let mut buf = [0xEEu8; 4 + 2 * BLOCK + 4];
+                    let mut buf = [0xEEu8; 4 + 3 * BLOCK + 4];
                     let mut len = 0;
                     let fits = push(&mut buf, 4, cap, &mut len, value, window);
                     assert_eq!(fits, value_len <= cap);

@@ -1,11 +1,22 @@
 //! [`Chunk`]: encoded frames shared by every subscriber that receives them.
 
+use core::cell::RefCell;
 use core::fmt;
 use core::ops::Deref;
-use std::iter;
 use std::sync::Arc;
+use std::vec::Vec;
 
 use crate::{Frame, Text};
+
+// A thread's buffer for encoding chunks: each frame is encoded into it in
+// one pass, then copied into a chunk of exactly its length.
+std::thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The largest scratch buffer a thread keeps between frames; one grown for
+/// a larger frame is let go.
+const MAX_SCRATCH: usize = 64 * 1024;
 
 /// Encoded bytes of one or more whole frames (an event, a `retry:` line),
 /// immutable and shared: cloning is a reference-count increment.
@@ -20,19 +31,54 @@ pub struct Chunk(Arc<[u8]>);
 impl Chunk {
     /// Encodes `frame` into a new chunk: one allocation of exactly its
     /// encoded length.
+    ///
+    /// The frame is encoded in one pass into a buffer the thread keeps
+    /// (no length scan first, no zero fill), then copied into the chunk.
     pub fn encode<'a>(frame: impl Into<Frame<'a>>) -> Self {
         let frame = frame.into();
-        let len = frame.encoded_len();
-        // `repeat_n` has a trusted length, so the slice is allocated once at
-        // its final size.
-        let mut bytes: Arc<[u8]> = iter::repeat_n(0u8, len).collect();
-        // A freshly collected `Arc` has no other owner, so `get_mut` succeeds;
-        // if it ever did not, the chunk would stay zeroed rather than panic.
-        if let Some(buf) = Arc::get_mut(&mut bytes) {
-            let written = frame.encoder().encode(buf);
-            debug_assert_eq!(written, len, "encoded_len and Encoder disagree");
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                scratch.clear();
+                let _ = frame.encode_into(&mut *scratch);
+                let chunk = Self(Arc::from(scratch.as_slice()));
+                if scratch.capacity() > MAX_SCRATCH {
+                    *scratch = Vec::new();
+                }
+                chunk
+            }
+            // Only when encoding re-entered itself, which it never does; a
+            // buffer of its own is the safe answer.
+            Err(_) => {
+                let mut own = Vec::new();
+                let _ = frame.encode_into(&mut own);
+                Self(Arc::from(own))
+            }
+        })
+    }
+
+    /// Encodes `frame` unless its encoding is longer than `max` bytes;
+    /// `Err` holds the encoded length. Data longer than `max` is refused
+    /// without being encoded.
+    pub(crate) fn encode_within<'a>(
+        frame: impl Into<Frame<'a>>,
+        max: usize,
+    ) -> Result<Self, usize> {
+        let frame = frame.into();
+        // Every byte of the text is in the encoding, apart from line breaks
+        // that each become at least the prefix of the next line.
+        let text = match frame {
+            Frame::Event(event) => event.data().len(),
+            Frame::Comment(text) => text.len(),
+            Frame::Retry(_) => 0,
+        };
+        if text > max {
+            return Err(frame.encoded_len());
         }
-        Self(bytes)
+        let chunk = Self::encode(frame);
+        if chunk.len() > max {
+            return Err(chunk.len());
+        }
+        Ok(chunk)
     }
 
     /// The encoded bytes.
@@ -66,6 +112,23 @@ impl fmt::Debug for Chunk {
 mod tests {
     use super::Chunk;
     use crate::{Event, EventId, Frame};
+
+    #[test]
+    fn encode_within_refuses_what_is_too_long() {
+        let event = Event::new("a\nb");
+        let len = b"data: a\ndata: b\n\n".len();
+        assert_eq!(Chunk::encode_within(event, len).unwrap().len(), len);
+        assert_eq!(Chunk::encode_within(event, len - 1), Err(len));
+        // Refused before encoding: the data alone is too long.
+        assert_eq!(Chunk::encode_within(event, 2), Err(len));
+        let big = "x".repeat(100 * 1024);
+        assert_eq!(
+            Chunk::encode(Event::new(&big)).len(),
+            big.len() + b"data: \n\n".len()
+        );
+        // The next chunk on this thread is still exact.
+        assert_eq!(Chunk::encode(event).as_bytes(), b"data: a\ndata: b\n\n");
+    }
 
     #[test]
     fn encodes_exactly() {

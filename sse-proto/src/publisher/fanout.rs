@@ -83,14 +83,12 @@ pub(crate) fn encode_checked(
     if id_len > MAX_ID_LEN {
         return Err(PublishError::IdTooLong);
     }
-    let len = event.encoded_len();
-    if len > config.max_event_bytes {
-        return Err(PublishError::EventTooLarge {
+    let chunk = Chunk::encode_within(event, config.max_event_bytes).map_err(|len| {
+        PublishError::EventTooLarge {
             len,
             limit: config.max_event_bytes,
-        });
-    }
-    let chunk = Chunk::encode(event);
+        }
+    })?;
     let range = event.id().and_then(|id| {
         // The encoder writes `event: <type>\n` (unless `message`), then
         // `id: <id>\n`: check rather than trust the layout.
@@ -117,14 +115,12 @@ pub(crate) fn encode_farewell(
     if let Frame::Event(event) = frame {
         return encode_checked(event, config).map(|(chunk, _)| Some(chunk));
     }
-    let len = frame.encoded_len();
-    if len > config.max_event_bytes {
-        return Err(PublishError::EventTooLarge {
+    Chunk::encode_within(frame, config.max_event_bytes)
+        .map(Some)
+        .map_err(|len| PublishError::EventTooLarge {
             len,
             limit: config.max_event_bytes,
-        });
-    }
-    Ok(Some(Chunk::encode(frame)))
+        })
 }
 
 /// Finishes the streams of `members` after what is queued and `farewell`; a

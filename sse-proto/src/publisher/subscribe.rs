@@ -71,15 +71,16 @@ impl<P> Subscribe<'_, P> {
         let config = &self.publisher.shared().config;
         if let Ok((queue, bytes)) = &mut self.initial {
             for event in events {
-                let len = event.encoded_len();
-                if len > config.max_event_bytes {
-                    self.initial = Err(SubscribeError::EventTooLarge {
-                        len,
-                        limit: config.max_event_bytes,
-                    });
-                    return self;
-                }
-                let chunk = Chunk::encode(event);
+                let chunk = match Chunk::encode_within(event, config.max_event_bytes) {
+                    Ok(chunk) => chunk,
+                    Err(len) => {
+                        self.initial = Err(SubscribeError::EventTooLarge {
+                            len,
+                            limit: config.max_event_bytes,
+                        });
+                        return self;
+                    }
+                };
                 *bytes = bytes.saturating_add(cost(&chunk));
                 if *bytes > config.queue_bytes {
                     self.initial = Err(SubscribeError::InitialEventsTooLarge {

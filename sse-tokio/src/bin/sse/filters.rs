@@ -183,10 +183,8 @@ fn text_field<'a>(
 }
 
 fn push(frame: Frame<'_>, wire: &mut Vec<u8>) -> Result<(), String> {
-    let start = wire.len();
-    wire.resize(start + frame.encoded_len(), 0);
     frame
-        .encode(wire.get_mut(start..).unwrap_or_default())
+        .encode_into(wire)
         .map(|_| ())
         .map_err(|error| error.to_string())
 }

@@ -1,0 +1,27 @@
+//! The smallest program that decodes: a stream in 16-byte chunks through
+//! a decoder with a 512-byte buffer. For the code size of the decoder.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+#[path = "../work.rs"]
+mod work;
+
+use core::hint::black_box;
+
+use cortex_m_rt::entry;
+
+#[entry]
+fn main() -> ! {
+    black_box(work::decode(black_box(work::SAMPLE), black_box(16)));
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,21 @@
+//! The same program with no sse-proto in it: the vector table and start-up
+//! code every Cortex-M program has, subtracted from the others' sizes.
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+use cortex_m_rt::entry;
+
+#[entry]
+fn main() -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
