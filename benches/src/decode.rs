@@ -133,9 +133,14 @@ impl Runner {
             size: 1,
             at: corpus.bytes.len(),
         };
+        // The reader as users get it: a buffer that grows with each event
+        // and gives back what an event over its keep length took.
         let decoder = Decoder::with_capacity(corpus.max_event_len, Limits::new());
+        // The decoder proper in a fixed buffer for the largest event: no
+        // allocation at all once built.
+        let fixed = vec![0; Limits::new().buffer_len(corpus.max_event_len)];
         Self {
-            decoder: Decoder::with_capacity(corpus.max_event_len, Limits::new()),
+            decoder: Decoder::with_limits(fixed.into_boxed_slice(), Limits::new()),
             reader: EventReader::with_decoder(chunks, decoder),
             plain: PlainDecoder::default(),
             copy: vec![0; corpus.bytes.len()],

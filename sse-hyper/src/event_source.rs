@@ -20,8 +20,8 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, LOCATION};
 use http::{Method, Response, StatusCode, Uri, response};
 use http_body::Body;
 use sse_proto::{
-    Action, Client, ClientConfig, CloseReason, Decoder, EventBuf, EventId, Frame, ReadyState,
-    Verdict,
+    Action, Client, ClientConfig, CloseReason, Decoder, EventBuf, EventId, Frame, GrowableBuf,
+    ReadyState, Verdict,
 };
 
 pub use self::transport::{HyperBody, HyperTransport, Transport};
@@ -107,7 +107,7 @@ pub enum SourceEvent {
 /// # }
 /// ```
 pub struct EventSource<R: Runtime, T: Transport = HyperTransport<R>> {
-    client: Client<Box<[u8]>>,
+    client: Client<GrowableBuf>,
     /// The first request of every attempt.
     first: Hop,
     transport: T,
@@ -522,7 +522,7 @@ struct Parts<T> {
     headers: HeaderMap,
     body: Bytes,
     config: ClientConfig,
-    decoder: Option<Decoder<Box<[u8]>>>,
+    decoder: Option<Decoder<GrowableBuf>>,
     last_event_id: Option<String>,
     transport: T,
 }
@@ -618,7 +618,7 @@ impl<R: Runtime, T: Transport> Builder<R, T> {
     /// The decoder, for its [`Limits`](sse_proto::Limits) and size; by
     /// default events of up to 1 MiB of data, ids up to 256 bytes, event
     /// types up to 128, comments not reported.
-    pub fn decoder(self, decoder: Decoder<Box<[u8]>>) -> Self {
+    pub fn decoder(self, decoder: Decoder<GrowableBuf>) -> Self {
         self.and_then(|mut parts| {
             parts.decoder = Some(decoder);
             Ok(parts)

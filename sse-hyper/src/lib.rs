@@ -115,7 +115,7 @@ pub mod server;
 mod stream;
 mod writer;
 
-use sse_proto::{DEFAULT_MAX_EVENT_LEN, Decoder, Limits};
+use sse_proto::{DEFAULT_MAX_EVENT_LEN, Decoder, GrowableBuf, Limits};
 
 /// The `http` crate, whose types the client's and the server's APIs use
 /// (`StatusCode`, `HeaderMap`, `Uri`, `Method`, `request::Parts`).
@@ -135,9 +135,10 @@ pub use writer::EventWriter;
 /// The decoder the readers, [`EventStream`] and the client use unless given
 /// another: default [`Limits`] (ids up to 256 bytes, event types up to 128,
 /// comments not reported) and events of up to
-/// [`DEFAULT_MAX_EVENT_LEN`] bytes of data. Its buffer is
-/// allocated zeroed, so memory that events never reach is never touched.
-pub fn default_decoder() -> Decoder<Box<[u8]>> {
+/// [`DEFAULT_MAX_EVENT_LEN`] (16 MiB) bytes of data. Its buffer (a
+/// [`GrowableBuf`]) starts with room for 4 KiB of
+/// data and grows only while an event needs more, then shrinks back.
+pub fn default_decoder() -> Decoder<GrowableBuf> {
     Decoder::with_capacity(DEFAULT_MAX_EVENT_LEN, Limits::new())
 }
 

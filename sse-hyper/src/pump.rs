@@ -41,7 +41,7 @@ pub(crate) trait Feed {
     fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError>;
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Feed for Decoder<B> {
+impl<B: sse_proto::DecodeBuf> Feed for Decoder<B> {
     #[inline]
     fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
         Self::feed(self, input)
@@ -56,7 +56,7 @@ pub(crate) struct ClientFeed<'c, B> {
 }
 
 #[cfg(feature = "client")]
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Feed for ClientFeed<'_, B> {
+impl<B: sse_proto::DecodeBuf> Feed for ClientFeed<'_, B> {
     #[inline]
     fn feed(&mut self, input: &mut &[u8]) -> Result<bool, DecodeError> {
         self.client.handle_body(self.now, input)

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
-use sse_proto::{DEFAULT_READ_BUF_LEN, Decoder, EventId, Frame, FrameBuf};
+use sse_proto::{DEFAULT_READ_BUF_LEN, Decoder, EventId, Frame, FrameBuf, GrowableBuf};
 
 use crate::pump::{self, Pumped, Source};
 use crate::rt::Reads;
@@ -56,7 +56,7 @@ use crate::{Error, default_decoder};
 /// ```
 pub struct EventReader<R, Rt> {
     input: ReadBuf<R, Rt>,
-    decoder: Decoder<Box<[u8]>>,
+    decoder: Decoder<GrowableBuf>,
     /// The input ended or failed; the decoder has been finished.
     done: bool,
 }
@@ -128,7 +128,7 @@ impl<R: Unpin, Rt: Reads<R>> EventReader<R, Rt> {
     /// let reader = EventReader::with_decoder(input, decoder);
     /// assert_eq!(reader.decoder().max_event_len(), 64 * 1024);
     /// ```
-    pub fn with_decoder(reader: R, decoder: Decoder<Box<[u8]>>) -> Self {
+    pub fn with_decoder(reader: R, decoder: Decoder<GrowableBuf>) -> Self {
         Self {
             input: ReadBuf {
                 reader,
@@ -202,7 +202,7 @@ impl<R, Rt> EventReader<R, Rt> {
     }
 
     /// The decoder, for its limits.
-    pub fn decoder(&self) -> &Decoder<Box<[u8]>> {
+    pub fn decoder(&self) -> &Decoder<GrowableBuf> {
         &self.decoder
     }
 

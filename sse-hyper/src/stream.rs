@@ -6,7 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use futures_core::Stream;
 use pin_project_lite::pin_project;
-use sse_proto::{Decoder, EventId, Frame, FrameBuf};
+use sse_proto::{Decoder, EventId, Frame, FrameBuf, GrowableBuf};
 
 use crate::pump::{self, Pumped, Source};
 use crate::{Error, default_decoder};
@@ -56,7 +56,7 @@ pin_project! {
     pub struct EventStream<S, C> {
         #[pin]
         input: Chunks<S, C>,
-        decoder: Decoder<Box<[u8]>>,
+        decoder: Decoder<GrowableBuf>,
         done: bool,
     }
 }
@@ -121,7 +121,7 @@ where
     }
 
     /// Decodes `stream` with `decoder`: its limits, and its last event id.
-    pub fn with_decoder(stream: S, decoder: Decoder<Box<[u8]>>) -> Self {
+    pub fn with_decoder(stream: S, decoder: Decoder<GrowableBuf>) -> Self {
         Self {
             input: Chunks {
                 stream,
@@ -190,7 +190,7 @@ impl<S, C> EventStream<S, C> {
     }
 
     /// The decoder, for its limits.
-    pub fn decoder(&self) -> &Decoder<Box<[u8]>> {
+    pub fn decoder(&self) -> &Decoder<GrowableBuf> {
         &self.decoder
     }
 

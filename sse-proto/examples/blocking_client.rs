@@ -85,7 +85,7 @@ enum Connected {
 }
 
 /// Sends the request with the client's headers and hands it the response.
-fn connect<B: AsRef<[u8]> + AsMut<[u8]>>(
+fn connect<B: sse_proto::DecodeBuf>(
     target: &Target,
     client: &mut Client<B>,
     clock: &Clock,
@@ -160,7 +160,7 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
 
 /// Reads the open body into the client until the connection ends, the
 /// client closes, or `on_event` asks to stop (then the reason).
-fn read_body<B: AsRef<[u8]> + AsMut<[u8]>>(
+fn read_body<B: sse_proto::DecodeBuf>(
     client: &mut Client<B>,
     clock: &Clock,
     mut body: Body,

@@ -408,7 +408,7 @@ pub struct Client<B> {
     retry_after: Option<Duration>,
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
+impl<B: crate::DecodeBuf> Client<B> {
     /// A client that decodes with `decoder` (seed its last event id first
     /// to resume a stream) and reconnects as `config` says. `seed` feeds the
     /// jitter; any value works, a different one per client spreads
@@ -689,7 +689,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Client<B> {
     }
 }
 
-impl<B: AsRef<[u8]>> fmt::Debug for Client<B> {
+impl<B: crate::DecodeBuf> fmt::Debug for Client<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
             .field("state", &self.state)

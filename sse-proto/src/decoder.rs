@@ -1,5 +1,6 @@
 //! [`Decoder`]: the incremental `text/event-stream` parser.
 
+mod buf;
 mod limits;
 mod lines;
 mod scan;
@@ -8,6 +9,9 @@ use core::fmt;
 
 use memchr::memchr;
 
+pub use buf::DecodeBuf;
+#[cfg(feature = "alloc")]
+pub use buf::GrowableBuf;
 pub use limits::{DecodeError, Limits};
 
 use crate::{Event, EventId, EventType, Frame, Text, line_end};
@@ -81,9 +85,12 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 ///
 /// All state lives in the buffer `B` the caller supplies (an array, a
 /// `&mut [u8]`, or a `Vec<u8>`/`Box<[u8]>` with a heap) plus a few words; see
-/// [`Limits`] for how it is divided. The decoder never allocates and never
-/// grows: input that does not fit gives a [`DecodeError`], and decoding
-/// resumes at the next event. Each input byte is looked at a constant number
+/// [`Limits`] for how it is divided. The decoder itself never allocates, and
+/// a fixed buffer never grows: input that does not fit gives a
+/// [`DecodeError`], and decoding resumes at the next event. A
+/// [`GrowableBuf`] (what [`with_capacity`](Self::with_capacity) uses) grows
+/// only as far as the data of the event in progress needs, up to the limit,
+/// and shrinks back after it (see [`DecodeBuf`]). Each input byte is looked at a constant number
 /// of times, however the input is split into chunks: a long line fed in small
 /// chunks is never scanned again.
 ///
@@ -119,6 +126,12 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 pub struct Decoder<B> {
     buf: B,
     layout: Layout,
+    /// How much event data the buffer holds room for now: the layout's
+    /// `data_cap` for a fixed buffer, less for a growable one until it grows.
+    data_room: usize,
+    /// `data_room` as the decoder was built: a buffer that grew past it is
+    /// offered the chance to shrink after each event.
+    base_room: usize,
     state: State,
     /// The last byte was a CR, so an LF right after it ends nothing.
     after_cr: bool,
@@ -144,11 +157,11 @@ pub struct Decoder<B> {
     yielded: Yielded,
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
+impl<B: DecodeBuf> Decoder<B> {
     /// A decoder with the default [`Limits`], scaled down for small buffers
     /// so that ids and the event type each take at most an eighth of it.
     pub fn new(buf: B) -> Self {
-        let limits = Limits::for_buffer(buf.as_ref().len());
+        let limits = Limits::for_buffer(buf.max_len());
         Self::with_limits(buf, limits)
     }
 
@@ -156,11 +169,21 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// are shrunk, in the order of [`Limits`]; check
     /// [`max_event_len`](Self::max_event_len) or size the buffer with
     /// [`Limits::buffer_len`].
-    pub fn with_limits(buf: B, limits: Limits) -> Self {
-        let layout = Layout::new(buf.as_ref().len(), &limits);
+    ///
+    /// A growable buffer shorter than the regions before the data is grown
+    /// to hold them at once.
+    pub fn with_limits(mut buf: B, limits: Limits) -> Self {
+        let layout = Layout::new(buf.max_len(), &limits);
+        let mut len = buf.bytes().len();
+        if len < layout.data_off {
+            len = buf.grow(layout.data_off);
+        }
+        let data_room = len.saturating_sub(layout.data_off).min(layout.data_cap);
         Self {
             buf,
             layout,
+            data_room,
+            base_room: data_room,
             state: State::Bom(0),
             after_cr: false,
             line_len: 0,
@@ -183,6 +206,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// The largest event data this decoder accepts, in bytes.
     pub fn max_event_len(&self) -> usize {
         self.layout.data_cap
+    }
+
+    /// The length of its buffer now, in bytes: what a growable buffer holds
+    /// at the moment, the whole buffer for a fixed one.
+    pub fn buffer_len(&self) -> usize {
+        self.buf.bytes().len()
     }
 
     /// The limits in effect, after fitting them into the buffer.
@@ -211,7 +240,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         }
         let slot = self.free_id_slot();
         let off = self.layout.id_off(slot);
-        if let Some(dst) = self.buf.as_mut().get_mut(off..off + id.len()) {
+        if let Some(dst) = self.buf.bytes_mut().get_mut(off..off + id.len()) {
             dst.copy_from_slice(id);
         }
         self.id_lens[slot] = id.len();
@@ -369,7 +398,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// inside the buffer; an empty slice stands in should that ever break.
     fn region(&self, off: usize, len: usize) -> &[u8] {
         self.buf
-            .as_ref()
+            .bytes()
             .get(off..off.saturating_add(len))
             .unwrap_or_default()
     }
@@ -388,6 +417,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             Yielded::Event => {
                 self.data_len = 0;
                 self.type_len = 0;
+                self.release_data();
             }
             Yielded::Comment => self.comment_len = 0,
             Yielded::Retry(_) | Yielded::Nothing => {}
@@ -614,7 +644,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         let fits = match field {
             Field::Data => self.push_data(segment, window),
             Field::Event => push(
-                self.buf.as_mut(),
+                self.buf.bytes_mut(),
                 self.layout.type_off,
                 self.layout.type_cap,
                 &mut self.type_len,
@@ -631,7 +661,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 let slot = self.id_scratch;
                 let mut len = self.id_lens[slot];
                 let fits = push(
-                    self.buf.as_mut(),
+                    self.buf.bytes_mut(),
                     self.layout.id_off(slot),
                     self.layout.id_cap,
                     &mut len,
@@ -642,7 +672,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                 fits
             }
             Field::Comment => push(
-                self.buf.as_mut(),
+                self.buf.bytes_mut(),
                 self.layout.comment_off,
                 self.layout.comment_cap,
                 &mut self.comment_len,
@@ -678,14 +708,62 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
 
     #[inline]
     fn push_data(&mut self, bytes: &[u8], window: &[u8]) -> bool {
-        push(
-            self.buf.as_mut(),
-            self.layout.data_off,
-            self.layout.data_cap,
-            &mut self.data_len,
-            bytes,
-            window,
-        )
+        self.write_data(bytes, window)
+    }
+
+    /// Appends `bytes` to the event's data (`window` starts with them, see
+    /// [`push`]); false, changing nothing, past the limit or when the buffer
+    /// cannot grow to take them.
+    #[inline]
+    pub(super) fn write_data(&mut self, bytes: &[u8], window: &[u8]) -> bool {
+        if self.data_len + bytes.len() <= self.data_room {
+            return push(
+                self.buf.bytes_mut(),
+                self.layout.data_off,
+                self.data_room,
+                &mut self.data_len,
+                bytes,
+                window,
+            );
+        }
+        self.append_data(bytes)
+    }
+
+    /// [`write_data`](Self::write_data) past the room the buffer has now.
+    #[cold]
+    #[inline(never)]
+    fn append_data(&mut self, bytes: &[u8]) -> bool {
+        let need = self.data_len.saturating_add(bytes.len());
+        if need > self.layout.data_cap {
+            return false;
+        }
+        let at = self.layout.data_off + self.data_len;
+        let len = self.buf.append(at, bytes);
+        self.data_room = len
+            .saturating_sub(self.layout.data_off)
+            .min(self.layout.data_cap);
+        if self.data_room < need {
+            return false;
+        }
+        self.data_len = need;
+        true
+    }
+
+    /// The event's data is gone: a buffer that grew for it may shrink.
+    #[inline]
+    fn release_data(&mut self) {
+        if self.data_room > self.base_room {
+            self.shrink_data();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn shrink_data(&mut self) {
+        let len = self.buf.shrink(self.layout.data_off);
+        self.data_room = len
+            .saturating_sub(self.layout.data_off)
+            .min(self.layout.data_cap);
     }
 
     /// Keeps the start of a field name that continues in the next segment.
@@ -803,6 +881,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
     /// Forgets the event in progress, including an id it set.
     fn discard_event(&mut self) {
         self.data_len = 0;
+        self.release_data();
         self.type_len = 0;
         self.line_len = 0;
         self.name_len = 0;
@@ -812,19 +891,26 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
 }
 
 #[cfg(feature = "alloc")]
-impl Decoder<alloc::boxed::Box<[u8]>> {
-    /// A decoder with a heap buffer sized for events of up to
-    /// `max_event_len` bytes of data under `limits`.
+impl Decoder<GrowableBuf> {
+    /// A decoder on the heap for events of up to `max_event_len` bytes of
+    /// data under `limits`, whose buffer starts with room for
+    /// [`DEFAULT_START_EVENT_LEN`](crate::DEFAULT_START_EVENT_LEN) bytes of
+    /// data and grows only as events need (see [`GrowableBuf`]): the limit
+    /// can be high without costing memory for small events.
     pub fn with_capacity(max_event_len: usize, limits: Limits) -> Self {
-        let buf = alloc::vec![0u8; limits.buffer_len(max_event_len)].into_boxed_slice();
-        Self::with_limits(buf, limits)
+        let max_len = limits.buffer_len(max_event_len);
+        let start_len = limits
+            .buffer_len(crate::DEFAULT_START_EVENT_LEN)
+            .min(max_len);
+        Self::with_limits(GrowableBuf::new(start_len, max_len), limits)
     }
 }
 
-impl<B: AsRef<[u8]>> fmt::Debug for Decoder<B> {
+impl<B: DecodeBuf> fmt::Debug for Decoder<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Decoder")
-            .field("buffer_len", &self.buf.as_ref().len())
+            .field("buffer_len", &self.buf.bytes().len())
+            .field("data_room", &self.data_room)
             .field("state", &self.state)
             .field("line_len", &self.line_len)
             .field("data_len", &self.data_len)

@@ -15,8 +15,13 @@ pub const DEFAULT_MAX_ID_LEN: usize = 256;
 pub const DEFAULT_MAX_EVENT_TYPE_LEN: usize = 128;
 
 /// The most data one event may carry in the readers' and the client's
-/// default decoder, in bytes.
-pub const DEFAULT_MAX_EVENT_LEN: usize = 1 << 20;
+/// default decoder, in bytes: 16 MiB. Their buffer grows to it only while
+/// an event that large is in progress (see
+/// [`GrowableBuf`](crate::GrowableBuf)).
+pub const DEFAULT_MAX_EVENT_LEN: usize = 16 << 20;
+
+/// The room for event data a growable decoder buffer starts with, in bytes.
+pub const DEFAULT_START_EVENT_LEN: usize = 4 * 1024;
 
 /// How much a reader asks its input for at a time, in bytes.
 pub const DEFAULT_READ_BUF_LEN: usize = 8 * 1024;

@@ -88,10 +88,13 @@ pub use client::{
     Action, Backoff, Client, ClientConfig, CloseReason, DEFAULT_MIN_RECONNECTION_DELAY, ReadyState,
     ResponseHead, RetryPolicy, Verdict, is_event_stream, redirect_method,
 };
-pub use decoder::{DecodeError, Decoder, Limits};
+#[cfg(feature = "alloc")]
+pub use decoder::GrowableBuf;
+pub use decoder::{DecodeBuf, DecodeError, Decoder, Limits};
 pub use defaults::{
     DEFAULT_KEEP_ALIVE, DEFAULT_MAX_EVENT_LEN, DEFAULT_MAX_EVENT_TYPE_LEN, DEFAULT_MAX_ID_LEN,
-    DEFAULT_READ_BUF_LEN, DEFAULT_RECONNECTION_TIME, DEFAULT_WRITE_BUF_LEN,
+    DEFAULT_READ_BUF_LEN, DEFAULT_RECONNECTION_TIME, DEFAULT_START_EVENT_LEN,
+    DEFAULT_WRITE_BUF_LEN,
 };
 pub use encoder::{BufferFull, EncodeBuf, EncodeError, Encoder};
 pub use event::{Event, EventId, EventType, FieldError, Frame};

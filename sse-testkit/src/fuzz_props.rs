@@ -11,7 +11,8 @@
 use std::path::Path;
 
 use sse_proto::{
-    DecodeError, Decoder, EncodeError, Event, EventId, EventType, FieldError, Frame, Limits, Text,
+    DecodeBuf, DecodeError, Decoder, EncodeError, Event, EventId, EventType, FieldError, Frame,
+    GrowableBuf, Limits, Text,
 };
 
 use crate::oracle;
@@ -66,7 +67,7 @@ fn size(bits: u8) -> usize {
 /// Feeds `stream` to `decoder` in chunks of `chunk` bytes (0: whole), and
 /// checks after every call that `last_frame` gives the same frame again
 /// (and nothing after an error or a used-up chunk).
-fn feed_chunked(decoder: &mut Decoder<Vec<u8>>, stream: &[u8], chunk: usize) -> Vec<Out> {
+fn feed_chunked<B: DecodeBuf>(decoder: &mut Decoder<B>, stream: &[u8], chunk: usize) -> Vec<Out> {
     let chunk = if chunk == 0 {
         stream.len().max(1)
     } else {
@@ -147,6 +148,24 @@ pub fn decode(bytes: &[u8]) {
 
     let chunk = [0, 1, 7, 64][usize::from(other >> 6)];
     let frames = feed_chunked(&mut decoder, stream, chunk);
+    // The same limits in a buffer that starts with no room for data, grows
+    // as each event needs and gives it all back after each: the same
+    // frames, and the room back where it started after the stream.
+    let mut growing =
+        Decoder::with_limits(GrowableBuf::new(0, len).with_keep_len(0), decoder.limits());
+    let start = growing.buffer_len();
+    assert_eq!(growing.max_event_len(), max_event_len);
+    assert_eq!(
+        feed_chunked(&mut growing, stream, chunk),
+        frames,
+        "a growable buffer decodes differently"
+    );
+    growing.finish();
+    assert_eq!(
+        growing.buffer_len(),
+        start,
+        "the buffer did not shrink back"
+    );
     for frame in &frames {
         match frame {
             Out::Event {

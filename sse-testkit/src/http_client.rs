@@ -15,7 +15,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, Connection};
 use sse_hyper::rt::{Connect, Runtime};
-use sse_proto::{Decoder, EventBuf, Frame, Limits};
+use sse_proto::{Decoder, EventBuf, Frame, GrowableBuf, Limits};
 
 use crate::rt::{TestRuntime, within};
 
@@ -43,7 +43,7 @@ pub struct Client<Rt> {
     /// The response's headers.
     pub headers: http::HeaderMap,
     body: Incoming,
-    decoder: Decoder<Box<[u8]>>,
+    decoder: Decoder<GrowableBuf>,
     frames: VecDeque<Got>,
     /// What drives the connection; dropping it stops the connection.
     _connection: Box<dyn Send>,

@@ -95,7 +95,7 @@ pub fn decoder(limits: Limits, max_event_len: usize) -> Decoder<Vec<u8>> {
 }
 
 /// Feeds `chunks` to `decoder` and collects every frame and error.
-pub fn feed<B: AsRef<[u8]> + AsMut<[u8]>>(decoder: &mut Decoder<B>, chunks: &[&[u8]]) -> Vec<Out> {
+pub fn feed<B: sse_proto::DecodeBuf>(decoder: &mut Decoder<B>, chunks: &[&[u8]]) -> Vec<Out> {
     let mut out = Vec::new();
     for chunk in chunks {
         let mut input = *chunk;

@@ -3,7 +3,7 @@
 use std::io;
 
 use bytes::{Buf, BytesMut};
-use sse_proto::{DecodeError, Decoder, Frame, FrameBuf};
+use sse_proto::{DecodeError, Decoder, Frame, FrameBuf, GrowableBuf};
 
 use sse_hyper::default_decoder;
 
@@ -41,24 +41,25 @@ use sse_hyper::default_decoder;
 /// ```
 #[derive(Debug)]
 pub struct EventCodec {
-    decoder: Decoder<Box<[u8]>>,
+    decoder: Decoder<GrowableBuf>,
 }
 
 impl EventCodec {
-    /// A codec whose decoder has the default limits: events of up to 1 MiB
-    /// of data, ids up to 256 bytes, event types up to 128, comments not
-    /// reported.
+    /// A codec whose decoder has the default limits: events of up to
+    /// [`DEFAULT_MAX_EVENT_LEN`](sse_proto::DEFAULT_MAX_EVENT_LEN) (16 MiB)
+    /// of data, in a buffer that grows only as events need; ids up to 256
+    /// bytes, event types up to 128, comments not reported.
     pub fn new() -> Self {
         Self::with_decoder(default_decoder())
     }
 
     /// A codec that decodes with `decoder`.
-    pub fn with_decoder(decoder: Decoder<Box<[u8]>>) -> Self {
+    pub fn with_decoder(decoder: Decoder<GrowableBuf>) -> Self {
         Self { decoder }
     }
 
     /// The decoder, for its limits and last event id.
-    pub fn decoder(&self) -> &Decoder<Box<[u8]>> {
+    pub fn decoder(&self) -> &Decoder<GrowableBuf> {
         &self.decoder
     }
 }

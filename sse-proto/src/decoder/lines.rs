@@ -26,7 +26,7 @@ pub(super) enum Lines {
     Other(usize),
 }
 
-impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
+impl<B: super::DecodeBuf> Decoder<B> {
     /// Takes whole lines from `input`, which starts at a line start (no
     /// name or value begun, no CR just seen).
     #[inline]
@@ -96,8 +96,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             *input = self.after_line_end(rest, eol);
             return true;
         }
-        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
-        if !push(self.buf.as_mut(), off, cap, &mut self.data_len, rest, rest) {
+        if !self.write_data(rest, rest) {
             return false;
         }
         self.line_len = self.line_len.saturating_add(rest.len());
@@ -120,15 +119,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             None => return false,
         };
         let value = rest.get(start..).unwrap_or_default();
-        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
-        if !push(
-            self.buf.as_mut(),
-            off,
-            cap,
-            &mut self.data_len,
-            value,
-            value,
-        ) {
+        if !self.write_data(value, value) {
             return false;
         }
         self.line_len = rest.len();
@@ -150,9 +141,9 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
             return false;
         }
         // The most common: the next byte of a data value.
-        if self.state == super::DATA_VALUE && self.data_len < self.layout.data_cap {
+        if self.state == super::DATA_VALUE && self.data_len < self.data_room {
             let at = self.layout.data_off + self.data_len;
-            if let Some(slot) = self.buf.as_mut().get_mut(at) {
+            if let Some(slot) = self.buf.bytes_mut().get_mut(at) {
                 *slot = byte;
                 self.data_len += 1;
                 self.line_len += 1;
@@ -176,7 +167,15 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
                     self.line_len += 1;
                     return true;
                 }
-                Field::Data => (layout.data_off, self.data_len, layout.data_cap),
+                Field::Data => {
+                    if !self.write_data(&[byte], &[byte]) {
+                        return false;
+                    }
+                    // The first byte of the value, which was not a space.
+                    self.state = super::DATA_VALUE;
+                    self.line_len += 1;
+                    return true;
+                }
                 Field::Event => (layout.type_off, self.type_len, layout.type_cap),
                 Field::Id => {
                     let slot = self.id_scratch;
@@ -203,7 +202,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         if len >= cap {
             return false;
         }
-        let Some(slot) = self.buf.as_mut().get_mut(off + len) else {
+        let Some(slot) = self.buf.bytes_mut().get_mut(off + len) else {
             return false;
         };
         *slot = byte;
@@ -257,13 +256,12 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         let (Some(with_end), Some(window)) = (rest.get(start..=eol), rest.get(start..)) else {
             return false;
         };
-        let buf = self.buf.as_mut();
-        let (off, cap) = (self.layout.data_off, self.layout.data_cap);
-        if !push(buf, off, cap, &mut self.data_len, with_end, window) {
+        if !self.write_data(with_end, window) {
             return false;
         }
         if with_end.last() == Some(&b'\r') {
-            if let Some(end) = buf.get_mut(off + self.data_len - 1) {
+            let at = self.layout.data_off + self.data_len - 1;
+            if let Some(end) = self.buf.bytes_mut().get_mut(at) {
                 *end = b'\n';
             }
         }
@@ -284,7 +282,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         let mut len = 0;
         let off = self.layout.id_off(slot);
         push(
-            self.buf.as_mut(),
+            self.buf.bytes_mut(),
             off,
             self.layout.id_cap,
             &mut len,
@@ -312,7 +310,7 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Decoder<B> {
         self.type_len = 0;
         let (off, cap) = (self.layout.type_off, self.layout.type_cap);
         push(
-            self.buf.as_mut(),
+            self.buf.bytes_mut(),
             off,
             cap,
             &mut self.type_len,

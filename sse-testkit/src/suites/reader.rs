@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use futures_lite::StreamExt;
 use sse_hyper::{Error, EventReader, EventWriter};
-use sse_proto::{Decoder, Event, EventBuf, EventId, EventType, Frame, FrameBuf, Limits};
+use sse_proto::{
+    Decoder, Event, EventBuf, EventId, EventType, Frame, FrameBuf, GrowableBuf, Limits,
+};
 
 use crate::rt::TestRuntime;
 use crate::scripted::scripted;
@@ -91,7 +93,7 @@ fn stream_frames() -> Vec<String> {
     .to_vec()
 }
 
-fn commenting_decoder() -> Decoder<Box<[u8]>> {
+fn commenting_decoder() -> Decoder<GrowableBuf> {
     Decoder::with_capacity(1024, Limits::new().with_max_comment_len(64))
 }
 

@@ -84,8 +84,9 @@ pub(crate) struct ListenArgs {
     /// Exit after this many events.
     #[arg(long, value_name = "N")]
     count: Option<u64>,
-    /// The largest event accepted, in bytes.
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+    /// The largest event accepted, in bytes (16 MiB by default). Memory
+    /// grows only while an event that large is being read.
+    #[arg(long, default_value_t = sse_tokio::proto::DEFAULT_MAX_EVENT_LEN, value_name = "BYTES")]
     max_event_size: usize,
 }
 
