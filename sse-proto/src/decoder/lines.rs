@@ -193,6 +193,12 @@ impl<B: super::DecodeBuf> Decoder<B> {
             // The colon after a name of up to five bytes.
             State::Name if byte == b':' => {
                 let field = self.field(self.name.get(..self.name_len).unwrap_or_default());
+                // Only the fields with limits of their own: any other line
+                // is held to the line limit, which the state machine checks
+                // as it enters the value.
+                if !matches!(field, Field::Data | Field::Event | Field::Id) {
+                    return false;
+                }
                 self.enter(field);
                 self.line_len += 1;
                 return true;
