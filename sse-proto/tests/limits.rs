@@ -156,9 +156,10 @@ fn unknown_line_too_long_is_an_error() {
     );
 }
 
-/// The line limit holds for an unknown field whose name and colon pass
-/// it, however the line arrives (a byte at a time took the colon without
-/// the check once; found by the `decode_chunked` fuzz target).
+/// The line limit holds for an unknown field whose name, colon or the
+/// space after it pass it, however the line arrives (a byte at a time took
+/// the colon and the space without the check once; both found by the
+/// `decode_chunked` fuzz target).
 #[test]
 fn unknown_field_name_past_the_line_limit_is_an_error() {
     let limits = Limits::new().with_max_id_len(1).with_max_event_type_len(1);
@@ -174,6 +175,8 @@ fn unknown_field_name_past_the_line_limit_is_an_error() {
         b"\0\0i\x92d:",
         &[Out::Error(DecodeError::LineTooLong)],
     );
+    // The space after the colon counts too.
+    check_limited(limits, 2, b"a: ", &[Out::Error(DecodeError::LineTooLong)]);
 }
 
 #[test]

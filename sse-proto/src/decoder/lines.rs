@@ -159,6 +159,8 @@ impl<B: super::DecodeBuf> Decoder<B> {
         let layout = self.layout;
         let (off, len, cap) = match self.state {
             State::Value { field, strip_space } => match field {
+                // Lines held to the line limit: the state machine checks it.
+                Field::Retry | Field::Comment | Field::Ignore => return false,
                 _ if strip_space && byte == b' ' => {
                     self.state = State::Value {
                         field,
@@ -182,7 +184,6 @@ impl<B: super::DecodeBuf> Decoder<B> {
                     let len = self.id_lens.get(slot).copied().unwrap_or(usize::MAX);
                     (layout.id_off(slot), len, layout.id_cap)
                 }
-                Field::Retry | Field::Comment | Field::Ignore => return false,
             },
             // A name byte before the sixth, which would make it unknown.
             State::Name if byte != b':' && self.name_len < MAX_NAME => {
