@@ -188,6 +188,11 @@ impl Layout {
         }
     }
 
+    /// How much event data a buffer of `len` bytes holds room for.
+    pub(super) fn data_room(&self, len: usize) -> usize {
+        len.saturating_sub(self.data_off).min(self.data_cap)
+    }
+
     pub(super) fn id_off(&self, slot: usize) -> usize {
         slot * self.id_cap
     }
