@@ -5,19 +5,20 @@
 //! tens of milliseconds; the only timing checked is that a delay was at
 //! least as long as it must be.
 
-#[cfg(feature = "rustls")]
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures_lite::StreamExt;
-#[cfg(feature = "rustls")]
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use sse_hyper::rt::Runtime;
 use sse_hyper::{Error, SourceEvent, Transport};
 use sse_proto::{ClientConfig, CloseReason, Decoder, EventId, Limits, ReadyState, RetryPolicy};
 
 use crate::rt::{TestRuntime, TestTransport};
 use crate::scripted_server::{Request, Server, Step, response, stream_head, write};
+
+#[cfg(feature = "rustls")]
+mod tls;
+#[cfg(feature = "rustls")]
+pub use tls::{source_refuses_an_untrusted_certificate, source_streams_over_https};
 
 /// The client on `R`, over `T`'s transport.
 type EventSource<R, T> = sse_hyper::EventSource<
@@ -640,69 +641,4 @@ pub fn source_rejects_urls_it_cannot_fetch<R: TestRuntime, T: TestTransport<R::R
             .build(),
         Err(Error::Request(_))
     ));
-}
-
-// --- EventSource over TLS (feature `rustls`) -----------------------------
-
-#[cfg(feature = "rustls")]
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A self-signed certificate for 127.0.0.1, and a server config with it.
-#[cfg(feature = "rustls")]
-fn certificate() -> (CertificateDer<'static>, Arc<rustls::ServerConfig>) {
-    let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
-    let cert = key.cert.der().clone();
-    let private = PrivateKeyDer::Pkcs8(key.signing_key.serialize_der().into());
-    let config = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], private)
-        .unwrap();
-    (cert, Arc::new(config))
-}
-
-#[cfg(feature = "rustls")]
-pub async fn source_streams_over_https<R: TestRuntime>() {
-    let (cert, server_config) = certificate();
-    let server = Server::start_tls(server_config, |conn, _| match conn {
-        0 => vec![stream_head(), write("data: secret\n\n")],
-        _ => no_content(),
-    });
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let client_config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let url = format!("https://{}/", server.addr());
-    let mut source = sse_hyper::EventSource::<R::Rt>::builder(url)
-        .tls_config(Arc::new(client_config))
-        .config(fast())
-        .build()
-        .unwrap();
-    assert_eq!(
-        drain(&mut source).await,
-        ["open", r#"event message None "secret""#, "ended"]
-    );
-}
-
-#[cfg(feature = "rustls")]
-pub async fn source_refuses_an_untrusted_certificate<R: TestRuntime>() {
-    let (_, server_config) = certificate();
-    let server = Server::start_tls(server_config, |_, _| vec![stream_head()]);
-    let url = format!("https://{}/", server.addr());
-    // The system's roots (or none at all): either way, not trusted.
-    let mut source = sse_hyper::EventSource::<R::Rt>::builder(url)
-        .config(fast().with_max_attempts(Some(1)))
-        .build()
-        .unwrap();
-    let Some(Err(Error::Tls(error))) = source.next().await else {
-        panic!("expected a TLS error");
-    };
-    assert!(error.to_string().contains("certificate"), "{error}");
-    assert!(source.next().await.is_none());
 }
