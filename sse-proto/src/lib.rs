@@ -12,7 +12,9 @@
 //!
 //! - [`Decoder`] implements the WHATWG HTML rules for parsing an event stream
 //!   exactly, in bounded memory that the caller provides, in linear time
-//!   whatever the chunking. It never panics and never allocates.
+//!   whatever the chunking. It never panics and never allocates itself: a
+//!   fixed buffer never grows, and a [`GrowableBuf`] (feature `alloc`) grows
+//!   only while an event needs the room.
 //! - [`Frame::encode`] writes a frame into a caller buffer after saying how
 //!   long it is; [`Encoder`] streams a large frame through a small buffer.
 //! - [`Event`] is one type for both directions. Its [`EventType`] and
