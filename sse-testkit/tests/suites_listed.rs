@@ -10,9 +10,20 @@ use std::path::Path;
 fn defined() -> BTreeSet<(String, String, bool)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/suites");
     let mut found = BTreeSet::new();
+    // A suite is `src/suites/<suite>.rs` and the files of `src/suites/<suite>/`.
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         let suite = path.file_stem().unwrap().to_str().unwrap().to_string();
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                files.push((suite.clone(), entry.unwrap().path()));
+            }
+        } else {
+            files.push((suite, path));
+        }
+    }
+    for (suite, path) in files {
         // rustfmt puts a long name's generics on lines of their own.
         let source = std::fs::read_to_string(&path)
             .unwrap()
