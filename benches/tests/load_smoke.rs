@@ -1,7 +1,9 @@
 //! The load benchmark, small: `load smoke` starts the real `sse serve`,
 //! opens 20 streams on it from several loopback addresses, publishes 100
 //! events through keep-alive connections, and fails unless every stream
-//! got every event once. (nchan and Node are not involved; the full
+//! got every event once; then opens streams over HTTP/1.1 with TLS and
+//! over HTTP/2 with TLS on a hub serving HTTPS. (nchan and Node are not
+//! involved; the full
 //! comparison is `cargo run --release -p benches --bin load -- all`.)
 
 use std::path::PathBuf;
@@ -63,6 +65,12 @@ fn nothing_is_lost_through_the_real_hub() {
         stdout.contains("2000 of 2000 delivered, 0 lost, 0 duplicated, 0 failed publishes, 0 streams closed early"),
         "{stdout}\n{stderr}"
     );
+    for transport in ["HTTP/1.1 + TLS", "HTTP/2 + TLS"] {
+        assert!(
+            stdout.contains(&format!("smoke: 10 idle streams over {transport}\n")),
+            "{stdout}\n{stderr}"
+        );
+    }
 }
 
 #[test]

@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 /// How many loopback source addresses the clients spread over
@@ -119,13 +119,35 @@ pub(crate) async fn open_stream(
 ) -> io::Result<OpenStream> {
     let start = Instant::now();
     let mut stream = connect(addr, options).await?;
+    let (scanner, leftover) = request_stream(&mut stream, addr, channel).await?;
+    Ok(OpenStream {
+        stream,
+        scanner,
+        leftover,
+        open_time: start.elapsed(),
+    })
+}
+
+/// Sends `GET /events?channel=NAME` over `stream` (plain or TLS) and reads
+/// the response head; a status other than 200 is an error. Returns the
+/// body's scanner and the body bytes read with the head.
+pub(crate) async fn request_stream<S>(
+    stream: &mut S,
+    addr: SocketAddr,
+    channel: &str,
+) -> io::Result<(Scanner, Vec<u8>)>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let request = format!(
         "GET /events?channel={channel} HTTP/1.1\r\nHost: {addr}\r\n\
          Accept: text/event-stream\r\nCache-Control: no-cache\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
+    // A TLS stream may hold the last record until flushed.
+    stream.flush().await?;
     let mut buffer = Vec::with_capacity(1024);
-    let head = read_head(&mut stream, &mut buffer).await?;
+    let head = read_head(stream, &mut buffer).await?;
     if head.status != 200 {
         return Err(io::Error::other(format!(
             "GET /events: status {}",
@@ -133,12 +155,7 @@ pub(crate) async fn open_stream(
         )));
     }
     let leftover = buffer.split_off(head.len);
-    Ok(OpenStream {
-        stream,
-        scanner: Scanner::new(head.chunked),
-        leftover,
-        open_time: start.elapsed(),
-    })
+    Ok((Scanner::new(head.chunked), leftover))
 }
 
 /// What a response head says.
@@ -152,7 +169,10 @@ struct Head {
 }
 
 /// Reads until `buffer` holds a whole response head.
-async fn read_head(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> io::Result<Head> {
+async fn read_head<S>(stream: &mut S, buffer: &mut Vec<u8>) -> io::Result<Head>
+where
+    S: AsyncRead + Unpin,
+{
     loop {
         if let Some(head) = parse_head(buffer)? {
             return Ok(head);

@@ -9,10 +9,12 @@ use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::system;
+use crate::tls::Certificate;
 
 /// How long a hub may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -242,6 +244,8 @@ fn version_of(program: &Path, flag: &str) -> String {
 pub(crate) struct Hub {
     pub(crate) kind: HubKind,
     pub(crate) addr: SocketAddr,
+    /// The certificate it serves, when it serves TLS.
+    pub(crate) tls: Option<Arc<Certificate>>,
     child: ChildGuard,
     dir: tempfile::TempDir,
 }
@@ -253,6 +257,9 @@ pub(crate) struct HubOptions {
     pub(crate) ours_args: Vec<String>,
     /// A Redis URL and key prefix (ours only).
     pub(crate) redis: Option<(String, String)>,
+    /// Serve HTTPS (HTTP/2 through ALPN, HTTP/1.1 as the fallback) with
+    /// this certificate (ours and nchan).
+    pub(crate) tls: Option<Arc<Certificate>>,
 }
 
 impl Hub {
@@ -270,6 +277,13 @@ impl Hub {
         let mut command;
         let mut announces = true;
         let mut port = 0;
+        let tls_files = match &options.tls {
+            Some(certificate) => Some(write_certificate(dir.path(), certificate)?),
+            None => None,
+        };
+        if tls_files.is_some() && !matches!(kind, HubKind::Ours | HubKind::Nchan) {
+            return Err(format!("{}: not measured over TLS", kind.name()));
+        }
         match kind {
             HubKind::Ours => {
                 let sse = tools.sse.as_ref().ok_or("no sse binary")?;
@@ -288,6 +302,10 @@ impl Hub {
                 if let Some((url, prefix)) = &options.redis {
                     command.args(["--redis", url, "--redis-prefix", prefix]);
                 }
+                if let Some((cert, key)) = &tls_files {
+                    command.arg("--tls-cert").arg(cert);
+                    command.arg("--tls-key").arg(key);
+                }
                 command.args(&options.ours_args);
                 // Settings from the caller's environment would change what
                 // is measured.
@@ -300,7 +318,7 @@ impl Hub {
             HubKind::Nchan => {
                 let (nginx, module) = tools.nginx.as_ref().ok_or("no nginx with nchan")?;
                 port = free_port()?;
-                let config = nginx_config(dir.path(), module, port);
+                let config = nginx_config(dir.path(), module, port, tls_files.as_ref());
                 std::fs::write(dir.path().join("nginx.conf"), config)
                     .map_err(|error| format!("nginx.conf: {error}"))?;
                 command = Command::new(nginx);
@@ -344,6 +362,7 @@ impl Hub {
         Ok(Self {
             kind,
             addr,
+            tls: options.tls.clone(),
             child,
             dir,
         })
@@ -397,6 +416,17 @@ fn failed(kind: HubKind, child: &mut ChildGuard, dir: &Path, error: &str) -> Str
     message
 }
 
+/// Writes a certificate and its key into `dir` as PEM files; returns
+/// their paths.
+fn write_certificate(dir: &Path, certificate: &Certificate) -> Result<(PathBuf, PathBuf), String> {
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    std::fs::write(&cert, &certificate.cert_pem)
+        .and_then(|()| std::fs::write(&key, &certificate.key_pem))
+        .map_err(|error| format!("writing the test certificate: {error}"))?;
+    Ok((cert, key))
+}
+
 /// Reads the first line of a hub's stdout (`... listening on http://ADDR`),
 /// then drains the rest in a thread so that the hub never blocks on it.
 fn read_address(stdout: std::process::ChildStdout) -> Result<SocketAddr, String> {
@@ -413,7 +443,10 @@ fn read_address(stdout: std::process::ChildStdout) -> Result<SocketAddr, String>
         .map_err(|_| "did not say where it listens".to_string())?
         .map_err(|error| format!("stdout: {error}"))?;
     line.split_whitespace()
-        .find_map(|word| word.strip_prefix("http://"))
+        .find_map(|word| {
+            word.strip_prefix("http://")
+                .or_else(|| word.strip_prefix("https://"))
+        })
         .and_then(|addr| addr.trim_end_matches('/').parse().ok())
         .ok_or_else(|| format!("no address in its first line: {line:?}"))
 }
@@ -445,8 +478,19 @@ fn free_port() -> Result<u16, String> {
 
 /// nginx as one process (no master), its pid file, logs and temporary
 /// files in `dir`; nchan's subscriber (EventSource) and publisher
-/// locations with the channel from `?channel=`.
-fn nginx_config(dir: &Path, module: &Path, port: u16) -> String {
+/// locations with the channel from `?channel=`; with `tls`, HTTPS with
+/// HTTP/2 through ALPN.
+fn nginx_config(dir: &Path, module: &Path, port: u16, tls: Option<&(PathBuf, PathBuf)>) -> String {
+    let listen = match tls {
+        Some((cert, key)) => format!(
+            "listen 127.0.0.1:{port} ssl http2 backlog=4096;
+        ssl_certificate {};
+        ssl_certificate_key {};",
+            cert.display(),
+            key.display()
+        ),
+        None => format!("listen 127.0.0.1:{port} backlog=4096;"),
+    };
     let dir = dir.display();
     let module = module.display();
     format!(
@@ -470,7 +514,7 @@ http {{
     keepalive_requests 1000000;
     keepalive_timeout 60s;
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        {listen}
         location = /events {{
             access_log off;
             nchan_subscriber eventsource;

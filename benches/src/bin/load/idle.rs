@@ -1,15 +1,21 @@
-//! Idle streams (what each costs the hub, and how long one takes to open)
-//! and churn (streams opened and closed as fast as a few clients can, with
-//! the hub's descriptors and memory watched for a leak).
+//! Idle streams (what each costs the hub, and how long one takes to open;
+//! in clear text, over TLS, over HTTP/2) and churn (streams opened and
+//! closed as fast as a few clients can, with the hub's descriptors and
+//! memory watched for a leak).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
 use crate::client::{self, SocketOptions};
 use crate::fanout;
 use crate::hubs::Hub;
 use crate::system::{self, PROGRESS, Progress};
+use crate::tls::{Http2Streams, TlsClient};
 
 /// How long the hub is left alone before its memory is read.
 const SETTLE: Duration = Duration::from_secs(2);
@@ -32,26 +38,162 @@ pub(crate) struct IdleOutcome {
     pub(crate) open_rate: f64,
 }
 
-/// Opens `count` idle streams on one channel and measures what the hub
-/// grew by.
-pub(crate) async fn idle(hub: &mut Hub, count: usize) -> Result<IdleOutcome, String> {
+/// How idle streams reach the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// HTTP/1.1 in clear text, a connection per stream.
+    Plain,
+    /// HTTP/1.1 over TLS, a connection per stream.
+    Tls,
+    /// HTTP/2 over TLS, this many streams per connection.
+    Http2(usize),
+}
+
+impl Transport {
+    /// A short name, for figure ids and progress lines.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Plain => "idle",
+            Self::Tls => "idle-tls",
+            Self::Http2(_) => "idle-h2",
+        }
+    }
+
+    /// The figure's title before its stream count.
+    pub(crate) fn title(self) -> String {
+        match self {
+            Self::Plain => "idle".into(),
+            Self::Tls => "idle, HTTP/1.1 over TLS".into(),
+            Self::Http2(n) => format!("idle, HTTP/2 over TLS ({n} streams a connection)"),
+        }
+    }
+
+    /// The chart's label.
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Plain => "HTTP/1.1",
+            Self::Tls => "HTTP/1.1 + TLS",
+            Self::Http2(_) => "HTTP/2 + TLS",
+        }
+    }
+}
+
+/// Idle streams held open, and how long each took to open.
+struct Held {
+    connections: Vec<Connection>,
+    open_times: Vec<Duration>,
+}
+
+/// A connection held open (the TLS ones only for their drop, which closes
+/// them).
+enum Connection {
+    Plain(TcpStream),
+    Tls(#[expect(dead_code, reason = "held, not read")] Box<TlsStream<TcpStream>>),
+    Http2(#[expect(dead_code, reason = "held, not read")] Http2Streams),
+}
+
+impl Held {
+    /// Closes every connection: plain ones with a reset (no TIME_WAIT
+    /// left behind when thousands go at once), the others as they drop.
+    fn close(self) {
+        for connection in self.connections {
+            if let Connection::Plain(stream) = connection {
+                client::close_with_reset(stream);
+            }
+        }
+    }
+}
+
+/// Opens `count` streams on `channel` over `transport`,
+/// `fanout::OPEN_CONCURRENCY` connections at a time.
+async fn open(
+    hub: &Hub,
+    transport: Transport,
+    channel: &str,
+    count: usize,
+) -> Result<Held, String> {
+    let tls = || -> Result<TlsClient, String> {
+        let certificate = hub.tls.as_ref().ok_or("the hub was started without TLS")?;
+        TlsClient::new(certificate)
+    };
+    let addr = hub.addr;
+    let mut held = Held {
+        connections: Vec::new(),
+        open_times: Vec::with_capacity(count),
+    };
+    match transport {
+        Transport::Plain => {
+            for open in fanout::open_many(&[addr], channel, count).await? {
+                held.open_times.push(open.open_time);
+                held.connections.push(Connection::Plain(open.stream));
+            }
+        }
+        Transport::Tls => {
+            let client = tls()?;
+            let opened: Vec<_> = futures_util::stream::iter(0..count)
+                .map(|_| async {
+                    let open = client.open_http1(addr, channel).await;
+                    if open.is_ok() {
+                        Progress::add(&PROGRESS.opened, 1);
+                    }
+                    open
+                })
+                .buffer_unordered(fanout::OPEN_CONCURRENCY)
+                .collect()
+                .await;
+            for open in opened {
+                let (stream, time) = open.map_err(|e| format!("opening a TLS stream: {e}"))?;
+                held.open_times.push(time);
+                held.connections.push(Connection::Tls(Box::new(stream)));
+            }
+        }
+        Transport::Http2(per_connection) => {
+            let client = &tls()?;
+            let per_connection = per_connection.max(1);
+            let sizes = (0..count.div_ceil(per_connection))
+                .map(|i| per_connection.min(count - i * per_connection));
+            let opened: Vec<_> = futures_util::stream::iter(sizes)
+                .map(|streams| async move {
+                    let open = client.open_http2(addr, channel, streams).await;
+                    if let Ok(open) = &open {
+                        Progress::add(&PROGRESS.opened, open.len() as u64);
+                    }
+                    open
+                })
+                .buffer_unordered(fanout::OPEN_CONCURRENCY)
+                .collect()
+                .await;
+            for open in opened {
+                let streams = open.map_err(|e| format!("opening HTTP/2 streams: {e}"))?;
+                held.open_times.extend_from_slice(&streams.open_times);
+                held.connections.push(Connection::Http2(streams));
+            }
+        }
+    }
+    Ok(held)
+}
+
+/// Opens `count` idle streams on one channel over `transport` and
+/// measures what the hub grew by.
+pub(crate) async fn idle(
+    hub: &mut Hub,
+    transport: Transport,
+    count: usize,
+) -> Result<IdleOutcome, String> {
     if count == 0 {
         return Err("no streams to open".into());
     }
     // One stream opened and closed first: lazily built state (the channel
     // table, the first connection's buffers) is not counted per stream.
     let channel = fanout::fresh_channel();
-    let warm = fanout::open_many(&[hub.addr], &channel, 1).await?;
-    for open in warm {
-        client::close_with_reset(open.stream);
-    }
+    open(hub, transport, &channel, 1).await?.close();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = hub.rss()?;
     let kernel_before = system::sockstat().map_err(|e| e.to_string())?;
     let slab_before = system::socket_slab_bytes();
 
     let start = Instant::now();
-    let streams = fanout::open_many(&[hub.addr], &channel, count).await?;
+    let streams = open(hub, transport, &channel, count).await?;
     let open_rate = count as f64 / start.elapsed().as_secs_f64();
     tokio::time::sleep(SETTLE).await;
     hub.check_alive()?;
@@ -60,8 +202,9 @@ pub(crate) async fn idle(hub: &mut Hub, count: usize) -> Result<IdleOutcome, Str
     let slab_after = system::socket_slab_bytes();
 
     let mut open_times: Vec<f64> = streams
+        .open_times
         .iter()
-        .map(|open| open.open_time.as_secs_f64() * 1e3)
+        .map(|time| time.as_secs_f64() * 1e3)
         .collect();
     open_times.sort_by(f64::total_cmp);
     let at = |q: f64| open_times[((open_times.len() - 1) as f64 * q).round() as usize];
@@ -77,9 +220,7 @@ pub(crate) async fn idle(hub: &mut Hub, count: usize) -> Result<IdleOutcome, Str
         open_p99: at(0.99),
         open_rate,
     };
-    for open in streams {
-        client::close_with_reset(open.stream);
-    }
+    streams.close();
     Ok(outcome)
 }
 

@@ -10,7 +10,8 @@
 //! (fan-out latency at a fixed rate), `unpaced` (deliveries per second),
 //! `stalled` (a subscriber that stops reading among live ones), `churn`
 //! (streams opened and closed; no leak), `redis` (our hubs over one
-//! Redis), `all` (every one of these), `floor` (our memory per stream next
+//! Redis), `tls` (idle streams over HTTP/1.1 with TLS and over HTTP/2
+//! with TLS), `all` (every one of these), `floor` (our memory per stream next
 //! to what any tokio server must pay), and `smoke` (one small check that
 //! nothing is lost). Each figure is the median of `--runs` runs (3) with
 //! min and max; the table goes to stdout, progress to stderr, the figures
@@ -25,6 +26,7 @@ mod idle;
 mod report;
 mod scenarios;
 mod system;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -95,6 +97,7 @@ enum Scenario {
     Stalled,
     Churn,
     Redis,
+    Tls,
     Floor,
     Smoke,
 }
@@ -173,6 +176,7 @@ fn run(cli: Cli) -> Result<(), String> {
                     Scenario::Stalled => &[scenarios::Part::Stalled],
                     Scenario::Churn => &[scenarios::Part::Churn],
                     Scenario::Redis => &[scenarios::Part::Redis],
+                    Scenario::Tls => &[scenarios::Part::Tls],
                     _ => &scenarios::Part::ALL,
                 };
                 let name = format!("{other:?}").to_lowercase();

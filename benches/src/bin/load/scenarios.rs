@@ -8,13 +8,15 @@ mod cases;
 mod output;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fanout::{self, FanoutPlan};
 use crate::hubs::{Hub, HubKind, HubOptions, Tools};
-use crate::idle;
+use crate::idle::{self, Transport};
 use crate::report::{Goal, Report, Spec, Unit};
 use crate::system::{self, PROGRESS};
+use crate::tls::Certificate;
 
 use self::cases::{paced_part, redis_part, stalled_part, unpaced_part};
 use self::output::finish;
@@ -48,18 +50,25 @@ pub(crate) enum Part {
     Stalled,
     Churn,
     Redis,
+    /// Idle streams over TLS, HTTP/1.1 and HTTP/2.
+    Tls,
 }
 
 impl Part {
-    pub(crate) const ALL: [Self; 6] = [
+    pub(crate) const ALL: [Self; 7] = [
         Self::Idle,
         Self::Paced,
         Self::Unpaced,
         Self::Stalled,
         Self::Churn,
         Self::Redis,
+        Self::Tls,
     ];
 }
+
+/// Streams per HTTP/2 connection in the idle figures over HTTP/2 (below
+/// the 128 nginx allows by default and the hub's 200).
+const HTTP2_STREAMS_PER_CONNECTION: usize = 100;
 
 /// Our queue per subscriber in the fan-out scenarios: the peers buffer
 /// without limit, so ours must not cut a subscriber the others keep.
@@ -93,6 +102,7 @@ pub(crate) async fn comparison(
             Part::Stalled => stalled_part(tools, settings, &hubs, &mut report).await,
             Part::Churn => churn_part(tools, settings, &hubs, &mut report).await,
             Part::Redis => redis_part(tools, settings, &mut report).await,
+            Part::Tls => tls_part(tools, settings, &hubs, &mut report).await,
         }
     }
     finish(tools, settings, name, &report, load_before)
@@ -131,7 +141,7 @@ fn options(settings: &Settings, extra: &[&str]) -> HubOptions {
     ours_args.extend(settings.hub_args.iter().cloned());
     HubOptions {
         ours_args,
-        redis: None,
+        ..HubOptions::default()
     }
 }
 
@@ -158,10 +168,11 @@ async fn idle_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], report:
                 let Some(mut hub) = start(tools, kind, &options, report, &what) else {
                     continue;
                 };
-                match idle::idle(&mut hub, n).await {
+                match idle::idle(&mut hub, Transport::Plain, n).await {
                     Ok(outcome) => record_idle(
                         report,
                         kind,
+                        Transport::Plain,
                         n,
                         &outcome,
                         "Idle streams: hub memory per stream",
@@ -173,53 +184,139 @@ async fn idle_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], report:
     }
 }
 
+/// Idle streams over TLS: HTTP/1.1 (a connection per stream) and HTTP/2
+/// (`HTTP2_STREAMS_PER_CONNECTION` streams per connection), each on fresh
+/// hubs that serve HTTPS with a certificate made for the run. Reported
+/// apart from the clear-text figures, with no goal of their own.
+async fn tls_part(tools: &Tools, settings: &Settings, hubs: &[HubKind], report: &mut Report) {
+    let counts = if settings.streams.is_empty() {
+        settings.size(vec![10_000], vec![200])
+    } else {
+        settings.streams.clone()
+    };
+    let certificate = match Certificate::generate() {
+        Ok(certificate) => Arc::new(certificate),
+        Err(error) => {
+            report.note(format!("tls: {error}"));
+            return;
+        }
+    };
+    let options = HubOptions {
+        tls: Some(certificate),
+        ..options(settings, &[])
+    };
+    let transports = [
+        Transport::Tls,
+        Transport::Http2(HTTP2_STREAMS_PER_CONNECTION),
+    ];
+    let hubs: Vec<HubKind> = hubs
+        .iter()
+        .copied()
+        .filter(|kind| {
+            let served = matches!(kind, HubKind::Ours | HubKind::Nchan);
+            if !served {
+                report.note(format!("{}: not measured over TLS", kind.name()));
+            }
+            served
+        })
+        .collect();
+    for &n in &counts {
+        for transport in transports {
+            for run in 1..=settings.runs {
+                for &kind in &hubs {
+                    let what = format!(
+                        "{} {} streams, {} run {run}",
+                        transport.name(),
+                        short(n),
+                        kind.name()
+                    );
+                    PROGRESS.start(what.clone());
+                    let Some(mut hub) = start(tools, kind, &options, report, &what) else {
+                        continue;
+                    };
+                    match idle::idle(&mut hub, transport, n).await {
+                        Ok(outcome) => record_idle(
+                            report,
+                            kind,
+                            transport,
+                            n,
+                            &outcome,
+                            "Idle streams over TLS: hub memory per stream",
+                        ),
+                        Err(error) => report.note(format!("{what}: {error}")),
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn record_idle(
     report: &mut Report,
     kind: HubKind,
+    transport: Transport,
     n: usize,
     outcome: &idle::IdleOutcome,
     panel: &str,
 ) {
     let k = short(n);
+    // The clear-text figures keep their names from before TLS was measured.
+    let (id, title) = match transport {
+        Transport::Plain => (format!("idle-{n}"), format!("idle, {k} streams")),
+        other => (
+            format!("{}-{n}", other.name()),
+            format!("{}, {k} streams", other.title()),
+        ),
+    };
     let memory = Spec::new(
-        format!("idle-{n}-memory"),
-        format!("idle, {k} streams: hub memory per stream"),
+        format!("{id}-memory"),
+        format!("{title}: hub memory per stream"),
         Unit::Bytes,
-    )
-    .with_goal(
-        Goal::AtMost(2048.0),
-        "≤ 2 KiB (required: ≤ 4 KiB and ≤ ½ nchan)",
-    )
-    .with_panel(panel, false, format!("{k} streams"));
+    );
+    let memory = match transport {
+        Transport::Plain => memory.with_goal(
+            Goal::AtMost(2048.0),
+            "≤ 2 KiB (required: ≤ 4 KiB and ≤ ½ nchan)",
+        ),
+        _ => memory,
+    }
+    .with_panel(
+        panel,
+        false,
+        match transport {
+            Transport::Plain => format!("{k} streams"),
+            other => format!("{} {k}", other.label()),
+        },
+    );
     report.add(&memory, kind, outcome.rss_per_stream);
     let kernel = Spec::new(
-        format!("idle-{n}-kernel"),
-        format!("idle, {k} streams: kernel TCP buffers per stream, both ends"),
+        format!("{id}-kernel"),
+        format!("{title}: kernel TCP buffers per stream, both ends"),
         Unit::Bytes,
     );
     report.add(&kernel, kind, outcome.kernel_per_stream);
     let slab = Spec::new(
-        format!("idle-{n}-slab"),
-        format!("idle, {k} streams: kernel socket objects per stream, both ends"),
+        format!("{id}-slab"),
+        format!("{title}: kernel socket objects per stream, both ends"),
         Unit::Bytes,
     );
     report.add(&slab, kind, outcome.slab_per_stream);
     let p50 = Spec::new(
-        format!("idle-{n}-open-p50"),
-        format!("idle, {k} streams: open time p50"),
+        format!("{id}-open-p50"),
+        format!("{title}: open time p50"),
         Unit::Millis,
     );
     report.add(&p50, kind, outcome.open_p50);
     let p99 = Spec::new(
-        format!("idle-{n}-open-p99"),
-        format!("idle, {k} streams: open time p99"),
+        format!("{id}-open-p99"),
+        format!("{title}: open time p99"),
         Unit::Millis,
     );
     report.add(&p99, kind, outcome.open_p99);
     let rate = Spec::new(
-        format!("idle-{n}-open-rate"),
+        format!("{id}-open-rate"),
         format!(
-            "idle, {k} streams: opened per second ({} at a time)",
+            "{title}: opened per second ({} connections at a time)",
             fanout::OPEN_CONCURRENCY
         ),
         Unit::PerSecond,
@@ -326,10 +423,11 @@ pub(crate) async fn floor(tools: &Tools, settings: &Settings) -> Result<(), Stri
                 let Some(mut hub) = start(tools, kind, &options, &mut report, &what) else {
                     continue;
                 };
-                match idle::idle(&mut hub, n).await {
+                match idle::idle(&mut hub, Transport::Plain, n).await {
                     Ok(outcome) => record_idle(
                         &mut report,
                         kind,
+                        Transport::Plain,
                         n,
                         &outcome,
                         "Idle streams: memory per stream, ours and the floors",
@@ -348,7 +446,8 @@ pub(crate) async fn floor(tools: &Tools, settings: &Settings) -> Result<(), Stri
     finish(tools, settings, "floor", &report, load_before)
 }
 
-/// One hub, 20 streams, 100 events: nothing lost, nothing duplicated.
+/// One hub, 20 streams, 100 events: nothing lost, nothing duplicated; then
+/// idle streams over TLS, HTTP/1.1 and HTTP/2.
 pub(crate) async fn smoke(tools: &Tools) -> Result<(), String> {
     let mut hub = Hub::start(tools, HubKind::Ours, &HubOptions::default())?;
     PROGRESS.start("smoke".into());
@@ -380,6 +479,20 @@ pub(crate) async fn smoke(tools: &Tools) -> Result<(), String> {
         || outcome.lost + outcome.duplicated + outcome.publish_errors + outcome.closed_early > 0
     {
         return Err("smoke: events were lost, duplicated or refused".into());
+    }
+    drop(hub);
+    // The TLS transports of the idle figures: a hub serving HTTPS, streams
+    // over HTTP/1.1 and over HTTP/2 (ALPN must choose h2).
+    let options = HubOptions {
+        tls: Some(Arc::new(Certificate::generate()?)),
+        ..HubOptions::default()
+    };
+    let mut hub = Hub::start(tools, HubKind::Ours, &options)?;
+    for transport in [Transport::Tls, Transport::Http2(5)] {
+        idle::idle(&mut hub, transport, 10)
+            .await
+            .map_err(|error| format!("smoke, {}: {error}", transport.label()))?;
+        println!("smoke: 10 idle streams over {}", transport.label());
     }
     Ok(())
 }
