@@ -53,6 +53,7 @@
 //!   HTTP/1.1 as the fallback).
 //! - `reqwest`: [`reqwest`], the same client over the application's own
 //!   `reqwest::Client` (reqwest 0.13), with reqwest-eventsource's names.
+//! - `reqwest-012`: [`reqwest_012`], the same for reqwest 0.12.
 //! - `server` (default): [`server`], the event stream as an HTTP response
 //!   body, and the ready endpoint.
 //! - `axum`: [`axum`], axum responses, the `LastEventId` extractor and
@@ -117,5 +118,7 @@ pub mod hub;
 pub mod redis;
 #[cfg(feature = "reqwest")]
 pub mod reqwest;
+#[cfg(feature = "reqwest-012")]
+pub mod reqwest_012;
 #[cfg(feature = "server")]
 pub mod server;

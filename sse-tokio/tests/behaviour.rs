@@ -24,28 +24,36 @@ use tokio::task::JoinHandle;
 
 sse_testkit::behaviour_suite!(Tokio);
 
-/// The `EventSource` suite again, over a `reqwest::Client` (feature
-/// `reqwest`): the same tests, the same connection model, another road for
+/// The `EventSource` suite again over a `reqwest::Client`, in the module
+/// `$name` for the module `$ours` of this crate and the reqwest crate
+/// `$reqwest`: the same tests, the same connection model, another road for
 /// the bytes.
-#[cfg(feature = "reqwest")]
-mod over_reqwest {
-    use sse_testkit::rt::TestTransport;
-    use sse_tokio::TokioRuntime;
-    use sse_tokio::reqwest::ReqwestTransport;
+macro_rules! over_reqwest {
+    ($name:ident, $feature:literal, $ours:ident, $reqwest:ident) => {
+        #[cfg(feature = $feature)]
+        mod $name {
+            use sse_testkit::rt::TestTransport;
+            use sse_tokio::TokioRuntime;
+            use sse_tokio::$ours::ReqwestTransport;
 
-    sse_testkit::source_suite!(super::Tokio, Reqwest);
+            sse_testkit::source_suite!(super::Tokio, Reqwest);
 
-    /// A default `reqwest::Client` per source, as an application has.
-    enum Reqwest {}
+            /// A default `reqwest::Client` per source, as an application has.
+            enum Reqwest {}
 
-    impl TestTransport<TokioRuntime> for Reqwest {
-        type Transport = ReqwestTransport;
+            impl TestTransport<TokioRuntime> for Reqwest {
+                type Transport = ReqwestTransport;
 
-        fn builder(url: &str) -> Result<sse_tokio::reqwest::Builder, sse_tokio::Error> {
-            sse_tokio::reqwest::builder(reqwest::Client::new().get(url))
+                fn builder(url: &str) -> Result<sse_tokio::$ours::Builder, sse_tokio::Error> {
+                    sse_tokio::$ours::builder($reqwest::Client::new().get(url))
+                }
+            }
         }
-    }
+    };
 }
+
+over_reqwest!(over_reqwest, "reqwest", reqwest, reqwest);
+over_reqwest!(over_reqwest_012, "reqwest-012", reqwest_012, reqwest_012);
 
 /// tokio, for the suites.
 enum Tokio {}
