@@ -219,3 +219,53 @@ async fn the_chat_page_works_over_https() {
         .await;
     assert!(seen.as_str().unwrap_or_default().contains("Curl"), "{seen}");
 }
+
+/// A TLS client of its own (its own session store) that trusts `cert`.
+fn tls_client(cert: &Path) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(cert).expect("the certificate"))
+        .expect("trust it");
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    std::sync::Arc::new(config)
+}
+
+/// `GET /live` over a new TLS connection, read to its end (so that the
+/// session tickets that came with it are stored); whether the handshake
+/// resumed a session.
+fn get_live(config: &std::sync::Arc<rustls::ClientConfig>, addr: &str) -> rustls::HandshakeKind {
+    use std::io::{Read, Write};
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("a name");
+    let mut connection = rustls::ClientConnection::new(config.clone(), name).expect("a client");
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect");
+    socket.set_read_timeout(Some(WAIT)).expect("a timeout");
+    let mut tls = rustls::Stream::new(&mut connection, &mut socket);
+    tls.write_all(b"GET /live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut response = Vec::new();
+    let _ = tls.read_to_end(&mut response);
+    assert!(response.starts_with(b"HTTP/1.1 200"), "{response:?}");
+    connection.handshake_kind().expect("handshake done")
+}
+
+#[test]
+fn sessions_resume_after_more_clients_than_a_session_cache_holds() {
+    // Stateless tickets: a client resumes its session however many other
+    // clients came between (rustls' default cache held 256 sessions).
+    let (hub, _dir, cert) = tls_hub(&[]);
+    let addr = hub.address.to_string();
+    let returning = tls_client(&cert);
+    assert_eq!(get_live(&returning, &addr), rustls::HandshakeKind::Full);
+    for _ in 0..300 {
+        // Each a client of its own, never resuming.
+        get_live(&tls_client(&cert), &addr);
+    }
+    assert_eq!(get_live(&returning, &addr), rustls::HandshakeKind::Resumed);
+}

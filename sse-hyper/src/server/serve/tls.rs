@@ -55,6 +55,15 @@ impl StdError for TlsConfigError {
 /// A server TLS configuration (rustls with ring) from a PEM certificate
 /// chain and a PEM private key, offering HTTP/2 and HTTP/1.1 by ALPN as
 /// `config` allows.
+///
+/// It issues stateless session tickets (rustls' ring `Ticketer`: keys made
+/// at random in this process, rotated every 6 hours, tickets good for 12),
+/// so that a client coming back (an `EventSource` reconnecting) resumes
+/// its session instead of paying for a full handshake, and the hub keeps
+/// no state per session. Resumption in TLS 1.3 still runs a fresh key
+/// exchange (rustls resumes only with `psk_dhe_ke`), so a leaked ticket key
+/// does not reveal past traffic. Nodes behind one load balancer do not share
+/// keys: a client that lands on another node gets a full handshake.
 pub fn tls_config(
     certificate_chain_pem: &[u8],
     private_key_pem: &[u8],
@@ -75,6 +84,7 @@ pub fn tls_config(
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .map_err(TlsConfigError::Rustls)?;
+    tls.ticketer = rustls::crypto::ring::Ticketer::new().map_err(TlsConfigError::Rustls)?;
     tls.alpn_protocols = if config.http2 {
         vec![b"h2".to_vec(), b"http/1.1".to_vec()]
     } else {
