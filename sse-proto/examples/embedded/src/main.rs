@@ -7,6 +7,7 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+mod halt;
 mod ring;
 mod work;
 
@@ -27,14 +28,5 @@ fn main() -> ! {
     let last = ring::run(transport);
     black_box(&last);
     black_box(rings.tx.len());
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    halt::idle()
 }

@@ -4,6 +4,8 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+#[path = "../halt.rs"]
+mod halt;
 #[path = "../work.rs"]
 mod work;
 
@@ -14,14 +16,5 @@ use cortex_m_rt::entry;
 #[entry]
 fn main() -> ! {
     black_box(work::decode(black_box(work::SAMPLE), black_box(16)));
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    halt::idle()
 }

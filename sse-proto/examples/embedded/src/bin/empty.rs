@@ -4,18 +4,12 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+#[path = "../halt.rs"]
+mod halt;
+
 use cortex_m_rt::entry;
 
 #[entry]
 fn main() -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    halt::idle()
 }

@@ -4,6 +4,8 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+#[path = "../halt.rs"]
+mod halt;
 #[path = "../work.rs"]
 mod work;
 
@@ -18,14 +20,5 @@ fn main() -> ! {
         black_box("42"),
         black_box("{\"t\":21.5}\n{\"t\":21.7}"),
     ));
-    loop {
-        core::hint::spin_loop();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    loop {
-        core::hint::spin_loop();
-    }
+    halt::idle()
 }
