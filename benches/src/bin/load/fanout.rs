@@ -93,24 +93,42 @@ pub(crate) async fn open_many(
     if nodes.is_empty() {
         return Err("no hub to open streams on".into());
     }
-    let opened: Vec<_> = futures_util::stream::iter(0..count)
-        .map(|i| {
-            let addr = nodes[i % nodes.len()];
-            async move {
-                let open = client::open_stream(addr, channel, SocketOptions::default()).await;
-                if open.is_ok() {
-                    Progress::add(&PROGRESS.opened, 1);
-                }
-                open
+    open_all(
+        0..count,
+        "opening a stream",
+        |i| client::open_stream(nodes[i % nodes.len()], channel, SocketOptions::default()),
+        |_| 1,
+    )
+    .await
+}
+
+/// Runs `open` on each of `items`, `OPEN_CONCURRENCY` at a time, adding to
+/// the progress line the streams each success opened (`streams` of it).
+/// Everything opened, or the first error, after `what`.
+pub(crate) async fn open_all<I, T, F>(
+    items: I,
+    what: &str,
+    open: impl FnMut(I::Item) -> F,
+    streams: impl Fn(&T) -> usize,
+) -> Result<Vec<T>, String>
+where
+    I: IntoIterator,
+    F: Future<Output = std::io::Result<T>>,
+{
+    let opened: Vec<_> = futures_util::stream::iter(items)
+        .map(open)
+        .buffer_unordered(OPEN_CONCURRENCY)
+        .inspect(|open| {
+            if let Ok(open) = open {
+                Progress::add(&PROGRESS.opened, streams(open) as u64);
             }
         })
-        .buffer_unordered(OPEN_CONCURRENCY)
         .collect()
         .await;
     opened
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|error| format!("opening a stream: {error}"))
+        .map_err(|error| format!("{what}: {error}"))
 }
 
 /// Runs one fan-out over `nodes` (the subscribers and publishers are spread

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
@@ -130,41 +129,31 @@ async fn open(
         }
         Transport::Tls => {
             let client = tls()?;
-            let opened: Vec<_> = futures_util::stream::iter(0..count)
-                .map(|_| async {
-                    let open = client.open_http1(addr, channel).await;
-                    if open.is_ok() {
-                        Progress::add(&PROGRESS.opened, 1);
-                    }
-                    open
-                })
-                .buffer_unordered(fanout::OPEN_CONCURRENCY)
-                .collect()
-                .await;
-            for open in opened {
-                let (stream, time) = open.map_err(|e| format!("opening a TLS stream: {e}"))?;
+            let opened = fanout::open_all(
+                0..count,
+                "opening a TLS stream",
+                |_| client.open_http1(addr, channel),
+                |_| 1,
+            )
+            .await?;
+            for (stream, time) in opened {
                 held.open_times.push(time);
                 held.connections.push(Connection::Tls(Box::new(stream)));
             }
         }
         Transport::Http2(per_connection) => {
-            let client = &tls()?;
+            let client = tls()?;
             let per_connection = per_connection.max(1);
             let sizes = (0..count.div_ceil(per_connection))
                 .map(|i| per_connection.min(count - i * per_connection));
-            let opened: Vec<_> = futures_util::stream::iter(sizes)
-                .map(|streams| async move {
-                    let open = client.open_http2(addr, channel, streams).await;
-                    if let Ok(open) = &open {
-                        Progress::add(&PROGRESS.opened, open.len() as u64);
-                    }
-                    open
-                })
-                .buffer_unordered(fanout::OPEN_CONCURRENCY)
-                .collect()
-                .await;
-            for open in opened {
-                let streams = open.map_err(|e| format!("opening HTTP/2 streams: {e}"))?;
+            let opened = fanout::open_all(
+                sizes,
+                "opening HTTP/2 streams",
+                |streams| client.open_http2(addr, channel, streams),
+                Http2Streams::len,
+            )
+            .await?;
+            for streams in opened {
                 held.open_times.extend_from_slice(&streams.open_times);
                 held.connections.push(Connection::Http2(streams));
             }
