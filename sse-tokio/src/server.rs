@@ -34,8 +34,11 @@ pub use hyper_util::rt::TokioExecutor;
 pub use sse_hyper::server::TlsServerConfig;
 pub use sse_hyper::server::{
     Backend, BackendError, BackendFuture, BackendHealth, ClientAddr, ConnectionHandle,
-    ConnectionTask, DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, EVENTS_PATH, EventsBody,
-    LastEventId, LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
+    ConnectionTask, DEFAULT_HEAD_TIMEOUT, DEFAULT_HTTP2_PING, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_KEEP_ALIVE, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS, DEFAULT_MAX_PENDING,
+    DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_MAX_STREAMS_PER_CONNECTION, DEFAULT_RECONNECTION_TIME,
+    DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_WRITE_TIMEOUT, EVENTS_PATH, EventsBody, LastEventId,
+    LinkHealth, PublishReply, Refusal, ServeConfig, ServeCounts, ServeStats, Server,
     fresh_id_prefix, headers,
 };
 /// What a TLS server configuration is built from, and its errors (features

@@ -21,7 +21,7 @@ pub(crate) struct DecodeArgs {
     all: bool,
     /// The largest event data accepted, in bytes; larger events are reported
     /// on stderr and skipped.
-    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = sse_tokio::proto::DEFAULT_MAX_EVENT_LEN, value_name = "BYTES")]
     max_event_size: usize,
 }
 

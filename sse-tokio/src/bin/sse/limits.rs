@@ -5,15 +5,35 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sse_tokio::hub::HubConfig;
-use sse_tokio::server::{ServeConfig, TlsServerConfig, tls_config};
+use sse_tokio::hub::{DEFAULT_BODY_TIMEOUT, DEFAULT_MAX_STREAMS_PER_CLIENT, HubConfig};
+use sse_tokio::server::{
+    DEFAULT_HEAD_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS,
+    DEFAULT_MAX_PENDING, DEFAULT_MAX_PENDING_PER_CLIENT, DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT, ServeConfig, TlsServerConfig, tls_config,
+};
 
-/// Seconds, whole or not (`0.5`), as a duration.
-pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| format!("not a number of seconds: {text}"))?;
-    Duration::try_from_secs_f64(value).map_err(|error| format!("{text}: {error}"))
+/// A flag's number of seconds, whole or not (`0.5`): parsed from text, and
+/// shown (in `--help`, for a default) as the same number.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Seconds(pub(crate) Duration);
+
+impl std::str::FromStr for Seconds {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let value: f64 = text
+            .parse()
+            .map_err(|_| format!("not a number of seconds: {text}"))?;
+        Duration::try_from_secs_f64(value)
+            .map(Self)
+            .map_err(|error| format!("{text}: {error}"))
+    }
+}
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.as_secs_f64())
+    }
 }
 
 /// Time limits and caps; each also comes from the environment.
@@ -32,32 +52,32 @@ pub(crate) struct LimitArgs {
     #[arg(long, env = "SSE_NO_HTTP2")]
     no_http2: bool,
     /// Seconds a new connection has to send its first request head.
-    #[arg(long, env = "SSE_HEAD_TIMEOUT", value_name = "SECONDS", default_value = "10", value_parser = seconds)]
-    head_timeout: Duration,
+    #[arg(long, env = "SSE_HEAD_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_HEAD_TIMEOUT))]
+    head_timeout: Seconds,
     /// Seconds a keep-alive connection may wait for its next request.
-    #[arg(long, env = "SSE_IDLE_TIMEOUT", value_name = "SECONDS", default_value = "60", value_parser = seconds)]
-    idle_timeout: Duration,
+    #[arg(long, env = "SSE_IDLE_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_IDLE_TIMEOUT))]
+    idle_timeout: Seconds,
     /// Seconds a publish body has to arrive (else 408).
-    #[arg(long, env = "SSE_BODY_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
-    body_timeout: Duration,
+    #[arg(long, env = "SSE_BODY_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_BODY_TIMEOUT))]
+    body_timeout: Seconds,
     /// Seconds a client may take nothing of what is written before it is cut.
-    #[arg(long, env = "SSE_WRITE_TIMEOUT", value_name = "SECONDS", default_value = "30", value_parser = seconds)]
-    write_timeout: Duration,
+    #[arg(long, env = "SSE_WRITE_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_WRITE_TIMEOUT))]
+    write_timeout: Seconds,
     /// Seconds requests in flight have to finish at shutdown.
-    #[arg(long, env = "SSE_SHUTDOWN_TIMEOUT", value_name = "SECONDS", default_value = "5", value_parser = seconds)]
-    shutdown_timeout: Duration,
+    #[arg(long, env = "SSE_SHUTDOWN_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_SHUTDOWN_TIMEOUT))]
+    shutdown_timeout: Seconds,
     /// The largest request head, in bytes (more: 431).
-    #[arg(long, env = "SSE_MAX_HEAD_SIZE", value_name = "BYTES", default_value_t = 16 * 1024)]
+    #[arg(long, env = "SSE_MAX_HEAD_SIZE", value_name = "BYTES", default_value_t = DEFAULT_MAX_HEAD_BYTES)]
     max_head_size: usize,
     /// The most header fields in a request head (more: 431).
-    #[arg(long, env = "SSE_MAX_HEADERS", value_name = "N", default_value_t = 64)]
+    #[arg(long, env = "SSE_MAX_HEADERS", value_name = "N", default_value_t = DEFAULT_MAX_HEADERS)]
     max_headers: usize,
     /// The most connections that are not streams yet, in all.
     #[arg(
         long,
         env = "SSE_MAX_PENDING",
         value_name = "N",
-        default_value_t = 1024
+        default_value_t = DEFAULT_MAX_PENDING
     )]
     max_pending: usize,
     /// The most connections that are not streams yet, per client address.
@@ -65,7 +85,7 @@ pub(crate) struct LimitArgs {
         long,
         env = "SSE_MAX_PENDING_PER_CLIENT",
         value_name = "N",
-        default_value_t = 64
+        default_value_t = DEFAULT_MAX_PENDING_PER_CLIENT
     )]
     max_pending_per_client: usize,
     /// The most streams one client address may hold (more: 429).
@@ -73,7 +93,7 @@ pub(crate) struct LimitArgs {
         long,
         env = "SSE_MAX_STREAMS_PER_CLIENT",
         value_name = "N",
-        default_value_t = 1000
+        default_value_t = DEFAULT_MAX_STREAMS_PER_CLIENT
     )]
     max_streams_per_client: usize,
     /// The most publishes per second per token (or per address without one; 0: no limit).
@@ -113,10 +133,10 @@ impl LimitArgs {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let serve = ServeConfig::new()
-            .with_head_timeout(self.head_timeout)
-            .with_idle_timeout(self.idle_timeout)
-            .with_write_timeout(self.write_timeout)
-            .with_shutdown_timeout(self.shutdown_timeout)
+            .with_head_timeout(self.head_timeout.0)
+            .with_idle_timeout(self.idle_timeout.0)
+            .with_write_timeout(self.write_timeout.0)
+            .with_shutdown_timeout(self.shutdown_timeout.0)
             .with_max_head_bytes(self.max_head_size)
             .with_max_headers(self.max_headers)
             .with_max_pending(self.max_pending)
@@ -134,7 +154,7 @@ impl LimitArgs {
             _ => None,
         };
         let config = config
-            .with_body_timeout(self.body_timeout)
+            .with_body_timeout(self.body_timeout.0)
             .with_max_streams_per_client(self.max_streams_per_client)
             .with_publish_rate(Some(self.publish_rate))
             .with_trusted_proxies(proxies)

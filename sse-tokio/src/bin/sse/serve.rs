@@ -6,12 +6,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use sse_tokio::durable::DurablePublisher;
-use sse_tokio::hub::{ClientInfo, Hub, HubConfig, JwtKey};
+use sse_tokio::hub::{ClientInfo, DEFAULT_READY_TIMEOUT, Hub, HubConfig, JwtKey};
 use sse_tokio::proto::publisher::{Publisher, PublisherConfig};
 use sse_tokio::redis::{RedisConfig, RedisPublisher};
-use sse_tokio::server::{TokioExecutor, fresh_id_prefix};
+use sse_tokio::server::{
+    DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECTION_TIME, TokioExecutor, fresh_id_prefix,
+};
 
-use crate::limits::LimitArgs;
+use crate::limits::{LimitArgs, Seconds};
 
 /// Options of `sse serve`; each can also come from the environment.
 #[derive(Debug, clap::Args)]
@@ -27,7 +29,7 @@ pub(crate) struct ServeArgs {
         long,
         env = "SSE_KEEPALIVE",
         value_name = "SECONDS",
-        default_value_t = 15
+        default_value_t = DEFAULT_KEEP_ALIVE.as_secs()
     )]
     keepalive: u64,
     /// Give every published event an id (`<prefix>-1`, `<prefix>-2`, ...;
@@ -90,7 +92,7 @@ pub(crate) struct ServeArgs {
         long,
         env = "SSE_MAX_CONNECTIONS",
         value_name = "N",
-        default_value_t = 10_000
+        default_value_t = PublisherConfig::new().max_subscribers()
     )]
     max_connections: usize,
     /// Origins that browsers may call the hub from (CORS); repeat or separate
@@ -104,14 +106,14 @@ pub(crate) struct ServeArgs {
     cors_origins: Vec<String>,
     /// The reconnection time clients are told, in milliseconds (also sent at
     /// shutdown).
-    #[arg(long, env = "SSE_RETRY", value_name = "MS", default_value_t = 3000)]
+    #[arg(long, env = "SSE_RETRY", value_name = "MS", default_value_t = DEFAULT_RECONNECTION_TIME.as_millis() as u64)]
     retry: u64,
     /// The largest event accepted, in bytes.
-    #[arg(long, env = "SSE_MAX_EVENT_SIZE", value_name = "BYTES", default_value_t = 64 * 1024)]
+    #[arg(long, env = "SSE_MAX_EVENT_SIZE", value_name = "BYTES", default_value_t = PublisherConfig::new().max_event_bytes())]
     max_event_size: usize,
     /// How much a slow subscriber may have queued before it is disconnected
     /// (it resumes from the history), in bytes.
-    #[arg(long, env = "SSE_QUEUE_SIZE", value_name = "BYTES", default_value_t = 256 * 1024)]
+    #[arg(long, env = "SSE_QUEUE_SIZE", value_name = "BYTES", default_value_t = PublisherConfig::new().queue_bytes())]
     queue_size: usize,
     /// Share events with the other nodes on this Redis (several `sse serve`
     /// behind a load balancer): `redis://[[user]:password@]host[:port][/db]`,
@@ -174,8 +176,8 @@ pub(crate) struct OperateArgs {
     metrics_channels: Vec<String>,
     /// Seconds /ready waits for the back end to prove delivery (with
     /// Redis: a probe read back by this node) before it answers 503.
-    #[arg(long, env = "SSE_READY_TIMEOUT", value_name = "SECONDS", default_value = "2", value_parser = crate::limits::seconds)]
-    ready_timeout: Duration,
+    #[arg(long, env = "SSE_READY_TIMEOUT", value_name = "SECONDS", default_value_t = Seconds(DEFAULT_READY_TIMEOUT))]
+    ready_timeout: Seconds,
     /// Log level when RUST_LOG is not set: off, error, warn, info, debug or
     /// trace. (RUST_LOG, when set, wins: `RUST_LOG=sse_hyper=debug`.)
     #[arg(long, env = "SSE_LOG", default_value = "info")]
@@ -216,7 +218,7 @@ impl OperateArgs {
             .with_metrics_token(self.metrics_token.clone())
             .with_separate_metrics(self.metrics_addr.is_some())
             .with_metrics_channels(self.metrics_channels.iter().map(|name| name.trim()))
-            .with_ready_timeout(self.ready_timeout)
+            .with_ready_timeout(self.ready_timeout.0)
     }
 }
 
